@@ -1,0 +1,11 @@
+"""The ``reasoningtrack`` command line. Each command lives in its own module; heavy libraries are
+imported inside the commands so that ``--help`` stays instant."""
+
+from ._apps import app
+from . import data, dev, evaluate, tracking, training  # noqa: F401  (modules register their commands)
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,3 @@
+"""`reasoningtrack` commands: evaluate."""
+
+from ._apps import app, data_app, dev_app, train_app  # noqa: F401

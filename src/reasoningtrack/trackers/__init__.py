@@ -1,0 +1,8 @@
+"""Backbones behind one registry: ``BACKBONES.build(name, **options)``.
+
+Entries are lazy (``"module:factory"``) so that listing them imports no heavy library.
+"""
+
+from .base import BACKBONES, Backbone, BackboneError, Prediction
+
+__all__ = ["BACKBONES", "Backbone", "BackboneError", "Prediction"]

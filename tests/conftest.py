@@ -1,0 +1,35 @@
+"""Shared test fixtures.
+
+Tests that need the real data in ``../shared/data`` (beside the clone) use the ``shared_data``
+fixture: without it they skip with a reason, except under ``CI=true`` where missing data fails.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _shared_root() -> Path:
+    env = os.environ.get("REASONINGTRACK_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    root = _shared_root()
+    if not root.is_dir():
+        msg = f"shared test data not found at {root} (set REASONINGTRACK_SHARED_DATA)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + " -- required under CI=true")
+        pytest.skip(msg)
+    return root
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("session")
