@@ -6,3 +6,5 @@ Entries are lazy (``"module:factory"``) so that listing them imports no heavy li
 from .base import BACKBONES, Backbone, BackboneError, Prediction
 
 __all__ = ["BACKBONES", "Backbone", "BackboneError", "Prediction"]
+
+BACKBONES.register("dutrack", "reasoningtrack.trackers.dutrack:build_dutrack", help="DUTrack (checkpoint-compatible PyTorch)")
