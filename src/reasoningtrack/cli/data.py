@@ -1,3 +1,156 @@
-"""`reasoningtrack` commands: data."""
+"""`reasoningtrack data ...`: write the synthetic world, list the datasets, summarise one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise typer.BadParameter(f"expected WIDTHxHEIGHT (e.g. 320x240), got {text!r}") from None
+    return width, height
+
+
+@data_app.command("synth")
+def synth(
+    out: Path = typer.Option(..., "--out", help="Folder to write (DIR/train, DIR/test, train.txt, test.txt)."),
+    sequences: int = typer.Option(10, "--sequences", "-n", min=1, help="Sequences per split."),
+    seed: int = typer.Option(0, "--seed", help="Seed: the same seed writes the same bytes."),
+    frames: int = typer.Option(80, "--frames", min=20, help="Frames per sequence."),
+    size: str = typer.Option("320x240", "--size", help="Frame size WIDTHxHEIGHT."),
+    splits: str = typer.Option("train,test", "--splits", help="Comma-separated splits to write."),
+) -> None:
+    """Write a synthetic dataset in the TNLLT layout (dataset name `synthetic`).
+
+    Each sequence shows a target that moves, may change colour or size, leave and re-enter the
+    view, next to a look-alike distractor; per-frame facts are in events.json. Re-running with
+    the same parameters resumes (complete sequences are kept).
+    """
+    from rich.progress import Progress
+
+    from ..config import ConfigError
+    from ..datasets.base import DatasetError
+    from ..datasets.synthetic import WorldConfig, write_dataset
+
+    width, height = _parse_size(size)
+    split_names = tuple(s.strip() for s in splits.split(",") if s.strip())
+    bad = [s for s in split_names if s not in ("train", "test")]
+    if bad or not split_names:
+        raise typer.BadParameter(f"splits must be among train,test; got {splits!r}", param_hint="--splits")
+    try:
+        config = WorldConfig(frames=frames, width=width, height=height).validate()
+    except ConfigError as err:
+        raise typer.BadParameter(str(err)) from None
+    with Progress(transient=True) as progress:
+        task = progress.add_task("synthesising", total=sequences * len(split_names))
+
+        def advance(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, description=name)
+
+        try:
+            write_dataset(out, sequences=sequences, seed=seed, config=config, splits=split_names, progress=advance)
+        except DatasetError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"wrote {sequences} sequences x {len(split_names)} splits ({', '.join(split_names)}) to {out}")
+
+
+@data_app.command("list")
+def list_datasets() -> None:
+    """List the registered datasets (names accepted by --dataset)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..datasets import DATASETS
+
+    table = Table("name", "description")
+    for name in DATASETS.names():
+        table.add_row(name, DATASETS.help(name))
+    Console().print(table)
+
+
+@data_app.command("info")
+def info(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name (see `reasoningtrack data list`)."),
+    root: Path = typer.Option(..., "--root", help="Dataset root folder."),
+    split: str = typer.Option("test", "--split", help="Split to summarise."),
+    per_sequence: bool = typer.Option(False, "--per-sequence", help="Also print one row per sequence."),
+) -> None:
+    """Summarise a dataset split: sequences, frames, absent frames, attributes, and every
+    inconsistency (ground-truth rows vs frames vs flags, missing descriptions, unreadable files).
+
+    Exits with status 1 when a sequence cannot be read (the errors are listed).
+    """
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..datasets import DATASETS, DatasetError
+    from ..registry import RegistryError
+
+    console = Console()
+    try:
+        ds = DATASETS.build(dataset, root=root, split=split)
+        names = ds.sequence_names()
+    except (DatasetError, RegistryError, FileNotFoundError) as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(1) from None
+    attribute_counts: Counter[str] = Counter()
+    frames_total = gt_rows = absent_total = no_description = 0
+    problems: list[str] = []
+    errors: list[str] = []
+    rows = []
+    for name in names:
+        try:
+            seq = ds.load(name)
+            n_frames = len(seq.frames)
+        except DatasetError as err:
+            errors.append(f"{name}: {err}")
+            continue
+        n_gt = len(seq.ground_truth)
+        n_absent = int(seq.absent.sum()) if seq.absent is not None else 0
+        frames_total += n_frames
+        gt_rows += n_gt
+        absent_total += n_absent
+        attribute_counts.update(code for code, on in seq.attributes.items() if on)
+        if not seq.description:
+            no_description += 1
+        if n_frames and n_gt != n_frames:
+            problems.append(f"{name}: {n_gt} ground-truth rows for {n_frames} frames")
+        if seq.absent is not None and len(seq.absent) != n_gt:
+            problems.append(f"{name}: {len(seq.absent)} absent flags for {n_gt} ground-truth rows")
+        rows.append((name, n_frames, n_gt, n_absent, seq.description or ""))
+
+    summary = Table(title=f"{dataset} ({split}) at {root}", show_header=False)
+    summary.add_row("sequences", str(len(names)))
+    summary.add_row("frames on disk", str(frames_total))
+    summary.add_row("ground-truth rows", str(gt_rows))
+    summary.add_row("absent frames", str(absent_total))
+    summary.add_row("without description", str(no_description))
+    summary.add_row("unreadable sequences", str(len(errors)))
+    console.print(summary)
+    if attribute_counts:
+        attributes = Table("attribute", "sequences", title="attributes")
+        order = list(getattr(ds, "attribute_names", ())) + sorted(set(attribute_counts) - set(getattr(ds, "attribute_names", ())))
+        for code in order:
+            attributes.add_row(code, str(attribute_counts.get(code, 0)))
+        console.print(attributes)
+    if per_sequence:
+        table = Table("sequence", "frames", "gt rows", "absent", "description")
+        for row in rows:
+            table.add_row(row[0], str(row[1]), str(row[2]), str(row[3]), row[4])
+        console.print(table)
+    for line in problems:
+        console.print(f"[yellow]mismatch[/yellow] {escape(line)}", highlight=False)
+    for line in errors:
+        console.print(f"[red]error[/red] {escape(line)}", highlight=False)
+    if errors:
+        raise typer.Exit(1)

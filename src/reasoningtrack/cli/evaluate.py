@@ -1,3 +1,128 @@
-"""`reasoningtrack` commands: evaluate."""
+"""`reasoningtrack evaluate`: score trackers' raw results on a benchmark, as the toolkits do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+
+_EPILOG = (
+    "Example: reasoningtrack evaluate --dataset lasot --root LaSOT_Evaluation_Toolkit/annos "
+    "--results ATOM=results/ATOM --results DiMP50=results/DiMP50 --json report.json --plots plots/"
+)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _parse_results(items: list[str]) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for item in items:
+        name, sep, folder = item.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            _fail(f"--results {item!r}: expected NAME=DIR (e.g. ATOM=results/ATOM)")
+        if name in out:
+            _fail(f"--results: tracker name {name!r} given twice")
+        out[name.strip()] = Path(folder.strip())
+    return out
+
+
+@app.command(epilog=_EPILOG)
+def evaluate(
+    dataset: str = typer.Option(
+        ..., "--dataset", "-d", help="Benchmark name: lasot, lasot-ext, tnl2k, tnllt, otb-lang, got10k, synthetic, folder."
+    ),
+    root: Path = typer.Option(
+        ...,
+        "--root",
+        "-r",
+        help="Dataset root, or for lasot/tnl2k the evaluation toolkit's annos/ folder (or the folder holding it).",
+    ),
+    results: List[str] = typer.Option(
+        ..., "--results", help="NAME=DIR: a tracker's raw results (<seq>.txt per sequence). Repeat for several trackers."
+    ),
+    split: str = typer.Option("test", "--split", help="Dataset split."),
+    protocol: Optional[str] = typer.Option(
+        None,
+        "--protocol",
+        "-p",
+        help="Metric protocol (default: the benchmark's official one): lasot-matlab, tnl2k-matlab, tnllt-matlab, "
+        "pytracking, pytracking-valid, stark, pysot, got10k-lasot, got10k.",
+    ),
+    split_file: Optional[Path] = typer.Option(
+        None, "--split-file", help="Sequence list (one name per line) instead of the one found with the data."
+    ),
+    skip_missing: bool = typer.Option(
+        False, "--skip-missing", help="Skip sequences missing from any tracker's results (for all trackers) instead of failing."
+    ),
+    fix_corner_first_row: bool = typer.Option(
+        False,
+        "--fix-corner-first-row",
+        help="Convert a first result row written as corners x1,y1,x2,y2 (SiamRPN's OTB files); the toolkits read it as is.",
+    ),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the JSON report (stable schema) here."),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write overall / per-attribute / per-sequence scores as CSV."),
+    plots: Optional[Path] = typer.Option(
+        None, "--plots", help="Folder for success / precision / normalized-precision plots (PNG and PDF), overall and per attribute."
+    ),
+    attributes: bool = typer.Option(False, "--attributes", help="Also print the per-attribute success table."),
+) -> None:
+    """Evaluate trackers' raw results: PR, NPR and SR (AUC), overall, per sequence and per attribute.
+
+    The numbers are those of the benchmark's official toolkit (LaSOT/TNL2K/TNLLT MATLAB code,
+    got10k-toolkit) unless --protocol names another toolkit's rules; see docs/evaluation.md.
+    """
+    from rich.console import Console
+
+    from ..datasets import DATASETS
+    from ..datasets.base import DatasetError
+    from ..evaluation import EvaluationError, ProtocolError, evaluate_trackers
+    from ..evaluation.results import ResultFormatError, ResultsMissingError
+    from ..registry import RegistryError
+
+    trackers = _parse_results(results)
+    console = Console()
+    options = {"split": split}
+    if split_file is not None:
+        options["split_file"] = split_file
+    try:
+        data = DATASETS.build(dataset, root=root, **options)
+        with console.status(f"evaluating {len(trackers)} tracker(s) on {dataset} ..."):
+            report = evaluate_trackers(
+                data,
+                trackers,
+                protocol,
+                skip_missing=skip_missing,
+                first_row="auto" if fix_corner_first_row else "as-is",
+                benchmark=dataset.lower().replace("_", "-"),
+            )
+    except TypeError as exc:
+        if "split_file" in str(exc):
+            _fail(f"--split-file is not supported by dataset {dataset!r}")
+        raise
+    except (DatasetError, EvaluationError, ProtocolError, ResultFormatError, ResultsMissingError, RegistryError) as exc:
+        _fail(str(exc))
+    console.print(report.table())
+    if attributes:
+        console.print(report.attribute_table("SR"))
+    for line in report.notes():
+        console.print(f"[yellow]note:[/] {line}", highlight=False)
+    if json_path is not None:
+        report.write_json(json_path)
+        console.print(f"JSON report: {json_path}")
+    if csv_path is not None:
+        report.write_csv(csv_path)
+        console.print(f"CSV: {csv_path}")
+    if plots is not None:
+        from ..evaluation.plots import plot_report
+
+        written = plot_report(report, plots)
+        console.print(f"plots: {len(written)} files in {plots}")

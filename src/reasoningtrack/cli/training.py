@@ -1,3 +1,302 @@
-"""`reasoningtrack` commands: training."""
+"""`reasoningtrack data build|teach|import-release|export-release` and `reasoningtrack train sft|grpo`.
+
+Every command reads an optional YAML config (``--config``), applies ``--set key=value`` overrides,
+then the dedicated options; the resolved config is saved beside the output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+
+
+def _options(items: List[str], flag: str) -> dict:
+    from ..config import ConfigError, parse_overrides
+
+    try:
+        return parse_overrides(items or [])
+    except ConfigError as err:
+        raise typer.BadParameter(str(err), param_hint=flag) from None
+
+
+def _load(cls, config: Optional[Path], overrides: List[str], direct: dict):
+    """YAML file, then --set overrides, then the command's own options (those given)."""
+    from ..config import ConfigError, parse_overrides
+
+    try:
+        cfg = cls.from_yaml(config, overrides) if config else cls.from_dict(parse_overrides(overrides or []))
+        given = {k: v for k, v in direct.items() if v is not None}
+        return cfg.replace(**given) if given else cfg
+    except ConfigError as err:
+        raise typer.BadParameter(str(err)) from None
+
+
+def _save_config(cfg, out: Path, name: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / name).write_text(cfg.to_yaml(), encoding="utf-8")
+
+
+def _fail(err: Exception) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(1)
+
+
+_SET_HELP = "Override any config key, e.g. --set min_gap=200 (repeatable; dotted keys for nested ones)."
+
+
+@data_app.command("build")
+def build(
+    out: Path = typer.Argument(..., help="Folder for the samples (Parquet shards; rerun the command to resume)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SampleConfig keys."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Dataset name (tnllt, tnl2k, lasot, got10k, otb-lang, synthetic...)."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Dataset root folder."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split to draw from (default train)."),
+    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone that labels IoU(old text) (default dutrack; csrt is weight-free)."),
+    backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value (e.g. checkpoint=DUTrack.pth.tar)."),
+    pairs: Optional[int] = typer.Option(None, "--pairs-per-sequence", help="Frame pairs per sequence (default 4)."),
+    min_gap: Optional[int] = typer.Option(None, "--min-gap", help="Smallest frame gap of a pair (default 100)."),
+    max_gap: Optional[int] = typer.Option(None, "--max-gap", help="Largest frame gap of a pair (default 500)."),
+    track_steps: Optional[int] = typer.Option(None, "--track-steps", help="1 = the release's one-step rule; k > 1 tracks through k-1 frames in between."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the pair sampling (same seed, same pairs)."),
+    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+) -> None:
+    """Draw frame pairs from a dataset's training split and label them with the frozen backbone.
+
+    Each sample holds the template frame and a later frame (both downscaled to at most 512x512
+    pixels), both ground-truth boxes, the description, and IoU(old text): the backbone initialised
+    on frame 1 with its box and the description, tracking once on frame 2. The output is a
+    Hugging Face dataset (`reasoningtrack.training.samples.load_samples(OUT)`).
+    """
+    from ..training.config import SampleConfig
+    from ..training.samples import SampleBuildError, build_samples, load_samples
+
+    direct = dict(
+        dataset=dataset, root=str(root) if root else None, split=split, backbone=backbone,
+        pairs_per_sequence=pairs, min_gap=min_gap, max_gap=max_gap, track_steps=track_steps, seed=seed,
+    )
+    if backbone_opt:
+        direct["backbone_options"] = _options(backbone_opt, "--backbone-opt")
+    cfg = _load(SampleConfig, config, overrides, direct)
+    try:
+        path = build_samples(cfg, out)
+    except (SampleBuildError, ValueError, OSError) as err:
+        _fail(err)
+    _save_config(cfg, out, "sample_config.yaml")
+    samples = load_samples(path)
+    typer.echo(f"{len(samples)} samples in {path} (mean IoU of the old text {sum(samples['iou_old']) / max(1, len(samples)):.3f})")
+
+
+@data_app.command("teach")
+def teach_command(
+    samples: Path = typer.Argument(..., help="Sample folder from `reasoningtrack data build`."),
+    out: Path = typer.Argument(..., help="Folder for the taught samples (resumable shards)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with TeacherConfig keys."),
+    reasoner: Optional[str] = typer.Option(None, "--reasoner", "-r", help="Teacher backend (default openai; qwen, heuristic...)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Teacher model (reasoner option model)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (reasoner option base_url)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset name or YAML file."),
+    reasoner_opt: List[str] = typer.Option([], "--reasoner-opt", help="Reasoner option key=value."),
+    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Backbone for IoU(new text): use the one that built the samples."),
+    backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
+    keep_non_strict: Optional[bool] = typer.Option(None, "--keep-non-strict/--strict-only", help="Keep answers that fail the strict format (default: strict only)."),
+    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+) -> None:
+    """Ask a teacher reasoner for <think>/<d>/<answer> on every sample; keep strict answers.
+
+    Each kept answer is labelled with IoU(new text) by the same one-step backbone rule and with
+    whether the teacher's yes/no agrees with the IoU comparison. The `completion_text` column is
+    the SFT target. Example with a vLLM server:
+    `reasoningtrack data teach samples/ taught/ --reasoner openai --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-VL-72B-Instruct --backbone dutrack --backbone-opt checkpoint=DUTrack.pth.tar`
+    """
+    from ..training.config import TeacherConfig
+    from ..training.teacher import agreement_summary, teach
+
+    options = _options(reasoner_opt, "--reasoner-opt")
+    if model:
+        options["model"] = model
+    if base_url:
+        options["base_url"] = base_url
+    direct = dict(reasoner=reasoner, prompt=prompt, backbone=backbone, keep_non_strict=keep_non_strict)
+    if options:
+        direct["reasoner_options"] = options
+    if backbone_opt:
+        direct["backbone_options"] = _options(backbone_opt, "--backbone-opt")
+    cfg = _load(TeacherConfig, config, overrides, direct)
+    try:
+        path = teach(samples, out, cfg)
+    except (ValueError, OSError, RuntimeError) as err:
+        _fail(err)
+    _save_config(cfg, out, "teacher_config.yaml")
+    typer.echo(f"taught samples in {path}: {agreement_summary(path)}")
+
+
+@data_app.command("import-release")
+def import_release(
+    files: List[Path] = typer.Argument(..., help="LLaMA-Factory alpaca JSON files (e.g. the release's sft_dataset_*.json)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the SFT dataset (datasets.save_to_disk)."),
+    image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder that replaces the release's /your_root_path prefix of frame paths."),
+) -> None:
+    """Read the release's LLaMA-Factory SFT JSON into an SFT dataset for `reasoningtrack train sft`.
+
+    Columns: description, completion_text (the teacher output), instruction, image_paths (as
+    written in the file) and images (the paths under --image-root, opened when training reads them).
+    """
+    import datasets
+
+    from ..training.llamafactory import LlamaFactoryError, read_llamafactory, samples_to_dataset
+
+    parts = []
+    try:
+        for path in files:
+            parts.append(samples_to_dataset(read_llamafactory(path), image_root, source=path.name))
+    except LlamaFactoryError as err:
+        _fail(err)
+    merged = datasets.concatenate_datasets(parts)
+    merged.save_to_disk(str(out))
+    typer.echo(f"{len(merged)} samples from {len(files)} file(s) saved to {out}")
+
+
+@data_app.command("export-release")
+def export_release(
+    data: Path = typer.Argument(..., help="Taught sample folder (`data teach`) or an imported SFT dataset (`data import-release`)."),
+    out: Path = typer.Argument(..., help="JSON file to write (LLaMA-Factory alpaca layout)."),
+    image_dir: Optional[Path] = typer.Option(None, "--image-dir", help="Where to write the frames (sampleNNNN/img1.jpg, img2.jpg) when rows carry images, not paths."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset whose system text becomes the instruction (rows without one)."),
+) -> None:
+    """Write SFT data in the release's LLaMA-Factory JSON (instruction, input, output, images).
+
+    An imported release file exported again is identical byte for byte.
+    """
+    from ..reasoning.prompts import load_prompt
+    from ..training.llamafactory import LlamaFactoryError, dataset_to_samples, write_llamafactory
+
+    dataset = _open_sft_source(data, None)
+    try:
+        samples = dataset_to_samples(dataset, instruction=load_prompt(prompt).system, image_dir=image_dir)
+    except LlamaFactoryError as err:
+        _fail(err)
+    write_llamafactory(samples, out)
+    typer.echo(f"{len(samples)} records written to {out}")
+
+
+def _open_sft_source(data: Path, image_root: Optional[Path]):
+    """A taught shard folder, a `save_to_disk` folder, or an alpaca JSON file."""
+    import datasets
+
+    from ..training.llamafactory import read_llamafactory, samples_to_dataset
+    from ..training.samples import load_samples
+
+    if data.is_file() and data.suffix == ".json":
+        return samples_to_dataset(read_llamafactory(data), image_root, source=data.name)
+    if (data / "shards").is_dir():
+        return load_samples(data)
+    if (data / "dataset_info.json").exists() or (data / "state.json").exists():
+        return datasets.load_from_disk(str(data))
+    raise typer.BadParameter(f"{data} is neither a sample folder, a saved dataset nor an alpaca .json file")
+
+
+def _decode_images(dataset):
+    """Imported rows hold image paths: decode them when read."""
+    import datasets
+
+    feature = dataset.features.get("images")
+    if feature is not None and not getattr(getattr(feature, "feature", None), "decode", True):
+        return dataset.cast_column("images", datasets.Sequence(datasets.Image(decode=True)))
+    return dataset
+
+
+_TRAIN_COMMON = dict(
+    model="Model to start from: a hub id or a folder (for GRPO, the SFT output folder).",
+    output_dir="Output folder; loads in the qwen reasoner (see docs/training.md).",
+)
+
+
+@train_app.command("sft")
+def train_sft(
+    data: Path = typer.Argument(..., help="Taught sample folder, imported release dataset, or alpaca .json file."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SFTConfig keys (defaults: the release's)."),
+    model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help=_TRAIN_COMMON["output_dir"]),
+    lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (use the one the reasoner will use)."),
+    image_root: Optional[Path] = typer.Option(None, "--image-root", help="For alpaca JSON input: folder that replaces /your_root_path."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
+    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+) -> None:
+    """Supervised fine-tuning of the reasoner on teacher chain-of-thought (TRL SFTTrainer).
+
+    Defaults are the release's: full fine-tune, lr 5e-5 cosine, 3 epochs, effective batch 8
+    (per_device_train_batch_size 1 x gradient_accumulation_steps 8), images <= 512x512. Without a
+    GPU it trains on the CPU in fp32 and says so. Multi-GPU: `accelerate launch --config_file
+    $(python -m reasoningtrack.training.configs ddp) -m reasoningtrack.cli train sft ...`.
+    """
+    from ..config import ConfigError
+    from ..training.config import SFTConfig
+    from ..training.conversations import to_sft_dataset
+    from ..training.sft import train_sft as run
+
+    direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
+    if lora is not None:
+        direct["lora"] = {"enabled": lora}
+    cfg = _load(SFTConfig, config, overrides, direct)
+    dataset = _decode_images(_open_sft_source(data, image_root))
+    try:
+        out = run(cfg, to_sft_dataset(dataset, cfg.prompt), announce=lambda m: typer.echo(m, err=True))
+    except (ConfigError, KeyError, ValueError) as err:
+        _fail(err)
+    _save_config(cfg, Path(out), "sft_config.yaml")
+    typer.echo(f"SFT model saved to {out}")
+
+
+@train_app.command("grpo")
+def train_grpo(
+    data: Path = typer.Argument(..., help="Sample folder from `reasoningtrack data build` (with iou_old)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with GRPOConfig keys (defaults: the release's)."),
+    model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help=_TRAIN_COMMON["output_dir"]),
+    lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (the one used for SFT)."),
+    reward_preset: Optional[str] = typer.Option(None, "--reward-preset", help="paper (IoU weight 0.5, our default) or release (IoU weight 0, as shipped)."),
+    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone of the IoU/judge rewards (the one that built the samples)."),
+    backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
+    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+) -> None:
+    """GRPO of the reasoner with format / strict / IoU / judge rewards (TRL GRPOTrainer).
+
+    Rewards: total = 0.1 format + 0.1 strict + w IoU + 0.15 judge, IoU shaped `iou if iou > 0.61
+    else iou/2` from the frozen backbone run with the completion's answer; w = 0.5 by default,
+    0 with --reward-preset release (weights: --set rewards.iou_weight=...). Release defaults:
+    group 5, lr 1e-6, KL beta 1e-2, temperature 1.0, top-p 0.99, images <= 512x512, 2 epochs.
+    Start from the SFT output folder (TRL builds the KL reference from it). Optional vLLM
+    generation on GPUs: --set use_vllm=true --set vllm_mode=colocate (see docs/training.md).
+    """
+    from ..config import ConfigError
+    from ..training.config import GRPOConfig, RewardConfig
+    from ..training.conversations import to_grpo_dataset
+    from ..training.grpo import train_grpo as run
+    from ..training.samples import load_samples
+
+    direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
+    if lora is not None:
+        direct["lora"] = {"enabled": lora}
+    cfg = _load(GRPOConfig, config, overrides, direct)
+    rewards = cfg.rewards
+    try:
+        if reward_preset:
+            rewards = RewardConfig.preset(reward_preset, backbone=rewards.backbone, backbone_options=rewards.backbone_options)
+        if backbone:
+            rewards = rewards.replace(backbone=backbone)
+        if backbone_opt:
+            rewards = rewards.replace(backbone_options=_options(backbone_opt, "--backbone-opt"))
+        cfg = cfg.replace(rewards=rewards.to_dict())
+        dataset = to_grpo_dataset(load_samples(data), cfg.prompt)
+        out = run(cfg, dataset, announce=lambda m: typer.echo(m, err=True))
+    except (ConfigError, KeyError, ValueError, FileNotFoundError) as err:
+        _fail(err)
+    _save_config(cfg, Path(out), "grpo_config.yaml")
+    typer.echo(f"GRPO model saved to {out}")

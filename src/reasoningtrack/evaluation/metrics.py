@@ -1,0 +1,439 @@
+"""Success, precision and normalised-precision curves under a :class:`Protocol`, vectorised.
+
+Every rule of a protocol is an array operation over the frames of a sequence (the only Python
+loop is over sequences): the "previous frame" repair is a forward fill of row indices with
+``np.maximum.accumulate``; curves come from ``np.searchsorted`` + ``np.bincount`` on the
+threshold grid, which counts ``IoU > thr`` and ``err <= thr`` exactly as the toolkits' loops do.
+:mod:`reasoningtrack.evaluation.reference` is the same protocol written frame by frame; the tests
+and ``benchmarks/bench_evaluate.py`` check the two give identical numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+import numpy as np
+
+from .protocols import Protocol
+
+__all__ = [
+    "EvaluationError",
+    "SequenceRejected",
+    "LengthMismatchError",
+    "FrameErrors",
+    "SequenceCurves",
+    "Scores",
+    "frame_errors",
+    "sequence_curves",
+    "batch_curves",
+    "mean_curves",
+    "scores_from_curves",
+    "count_above",
+    "count_at_most",
+]
+
+_EPS = np.finfo(np.float64).eps  # MATLAB's eps, used by L's zero-curve rule
+
+
+class EvaluationError(ValueError):
+    """A result that cannot be evaluated under the chosen protocol (the message says why)."""
+
+
+class SequenceRejected(EvaluationError):
+    """The protocol refuses to score this sequence (P/S: NaN or negative size in a prediction)."""
+
+
+class LengthMismatchError(EvaluationError):
+    """A result shorter (or, under ``error``, of any other length) than the ground truth."""
+
+
+def count_above(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """``[(values > t).sum() for t in thresholds]`` for sorted thresholds; NaN never counts."""
+    v = np.where(np.isnan(values), -np.inf, values)
+    k = np.searchsorted(thresholds, v, side="left")  # number of thresholds strictly below v
+    hist = np.bincount(k, minlength=len(thresholds) + 1)
+    return np.cumsum(hist[::-1])[::-1][1:].astype(np.float64)
+
+
+def count_at_most(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """``[(values <= t).sum() for t in thresholds]`` for sorted thresholds; NaN never counts."""
+    v = np.where(np.isnan(values), np.inf, values)
+    k = np.searchsorted(thresholds, v, side="left")  # first threshold >= v
+    hist = np.bincount(k, minlength=len(thresholds) + 1)
+    return np.cumsum(hist)[:-1].astype(np.float64)
+
+
+@dataclass(frozen=True)
+class FrameErrors:
+    """Per-frame values after all of a protocol's rules.
+
+    ``iou`` is -1 where a frame fails by rule (invalid GT, absent), ``err``/``nerr`` are -1 where
+    a frame succeeds by rule and +inf where it fails by rule; ``counted`` is False for frames
+    removed from numerator and denominator; ``denominator`` is what the curves divide by.
+    """
+
+    iou: np.ndarray
+    err: np.ndarray
+    nerr: np.ndarray
+    counted: np.ndarray
+    denominator: float
+
+
+def _iou(p: np.ndarray, g: np.ndarray, style: str) -> np.ndarray:
+    """Frame-wise IoU of ``(4, M)`` column arrays (x, y, w, h rows)."""
+    px, py, pw, ph = p
+    gx, gy, gw, gh = g
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if style == "pixel":  # calc_rect_int.m / pytracking: right = x + w - 1, +1 on widths
+            iw = np.maximum(0.0, np.minimum(px + pw - 1, gx + gw - 1) - np.maximum(px, gx) + 1)
+            ih = np.maximum(0.0, np.minimum(py + ph - 1, gy + gh - 1) - np.maximum(py, gy) + 1)
+            inter = iw * ih
+            return inter / (pw * ph + gw * gh - inter)
+        iw = np.maximum(0.0, np.minimum(px + pw, gx + gw) - np.maximum(px, gx))
+        ih = np.maximum(0.0, np.minimum(py + ph, gy + gh) - np.maximum(py, gy))
+        inter = iw * ih
+        union = pw * ph + gw * gh - inter
+        if style == "continuous-eps":
+            union = union + _EPS
+        return np.clip(inter / union, 0.0, 1.0)
+
+
+def _centres(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Box centres as the toolkits write them: ``x + (w - 1) / 2``."""
+    return b[0] + (b[2] - 1.0) / 2.0, b[1] + (b[3] - 1.0) / 2.0
+
+
+def _norm_error(cp, cg, g: np.ndarray, style: str):
+    """Normalised centre error and the normalised GT centre (pysot's NPR validity test)."""
+    (cpx, cpy), (cgx, cgy) = cp, cg
+    gw, gh = g[2], g[3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if style == "divide-difference-max1":
+            sx, sy = np.maximum(1.0, gw), np.maximum(1.0, gh)
+            dx, dy = (cpx - cgx) / sx, (cpy - cgy) / sy
+            return np.sqrt(dx * dx + dy * dy), (cgx / sx, cgy / sy)
+        if style == "divide-centres-eps":
+            gw, gh = gw + 1e-16, gh + 1e-16
+        ncgx, ncgy = cgx / gw, cgy / gh
+        dx, dy = cpx / gw - ncgx, cpy / gh - ncgy
+        return np.sqrt(dx * dx + dy * dy), (ncgx, ncgy)
+
+
+def _has_nan(b: np.ndarray) -> np.ndarray:
+    return np.isnan(b[0]) | np.isnan(b[1]) | np.isnan(b[2]) | np.isnan(b[3])
+
+
+def _invalid(rule: str, g: np.ndarray, centre) -> np.ndarray:
+    if rule == "any-coord":
+        return ~((g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0))
+    if rule == "size":
+        return ~((g[2] > 0) & (g[3] > 0))
+    if rule == "center":
+        return ~((centre[0] > 0) & (centre[1] > 0))
+    return _has_nan(g)
+
+
+def _align_absent(absent, n: int) -> np.ndarray:
+    """Flags cut or padded (False) to ``n`` frames (TNL2K has a sequence with one extra flag)."""
+    if absent is None:
+        return np.zeros(n, dtype=bool)
+    a = np.asarray(absent, dtype=bool).reshape(-1)
+    if len(a) >= n:
+        return a[:n]
+    return np.concatenate([a, np.zeros(n - len(a), dtype=bool)])
+
+
+def _prepare(pred, gt, absent, p: Protocol, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Rejection and length rules of one sequence: aligned (pred, gt, absent) and the number of
+    real prediction rows (rows beyond it are zero padding, never repaired)."""
+    label = f"sequence {name!r}: " if name else ""
+    pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
+    gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
+    if len(gt) == 0:
+        raise EvaluationError(f"{label}the ground truth has no rows")
+    if p.reject_predictions == "nan-or-negative-size":
+        if np.isnan(pred).any() or (pred[:, 2:] < 0).any():
+            raise SequenceRejected(f"{label}NaN or negative width/height in the prediction ({p.name} raises here)")
+        if np.isnan(gt).any():
+            raise SequenceRejected(f"{label}NaN in the ground truth ({p.name} raises here)")
+    n_gt = len(gt)
+    if len(pred) != n_gt:
+        rule = p.length_mismatch
+        if rule == "error":
+            raise LengthMismatchError(f"{label}{len(pred)} predicted boxes for {n_gt} ground-truth rows ({p.name})")
+        if rule == "truncate-both":
+            n_gt = min(len(pred), n_gt)
+            gt = gt[:n_gt]
+            absent = None if absent is None else np.asarray(absent, dtype=bool)[:n_gt]
+        elif len(pred) < n_gt and rule == "truncate-or-error":
+            raise LengthMismatchError(
+                f"{label}{len(pred)} predicted boxes for {n_gt} ground-truth rows: a result may be longer "
+                f"(it is cut) but not shorter under {p.name}"
+            )
+    real = min(len(pred), n_gt)
+    if len(pred) > n_gt:
+        pred = pred[:n_gt]
+    elif len(pred) < n_gt:  # truncate-or-pad: zero boxes, which fail
+        pred = np.concatenate([pred, np.zeros((n_gt - len(pred), 4))])
+    return pred, gt, _align_absent(absent, n_gt), real
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """Per-frame values of many sequences, concatenated; ``seq`` is each frame's sequence index."""
+
+    iou: np.ndarray
+    err: np.ndarray
+    nerr: np.ndarray
+    counted: np.ndarray
+    in_denominator: np.ndarray
+    seq: np.ndarray
+    n_sequences: int
+
+
+def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: Protocol) -> _Frames:
+    """Every per-frame rule, vectorised over all frames of all sequences at once.
+
+    Boxes are handled as ``(4, M)`` column arrays so that every operation runs on contiguous
+    1-D arrays (row-wise reductions over 4 columns are several times slower in numpy).
+    """
+    lengths = np.array([len(g) for _, g, _, _ in prepared])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    pred = np.ascontiguousarray(np.concatenate([x[0] for x in prepared]).T)
+    gt = np.ascontiguousarray(np.concatenate([x[1] for x in prepared]).T)
+    absent = np.concatenate([x[2] for x in prepared])
+    seq = np.repeat(np.arange(len(prepared)), lengths)
+    m = gt.shape[1]
+
+    if p.repair != "none":
+        w, h = pred[2], pred[3]
+        if p.repair == "previous":  # L: NaN, w<=0 or h<=0 (NaN fails "> 0")
+            bad = ~(w > 0) | ~(h > 0) | np.isnan(pred[0]) | np.isnan(pred[1])
+        else:  # P/S: zero width or height
+            bad = (w == 0) | (h == 0)
+        repairable = bad & ~_has_nan(gt)
+        repairable[starts] = False  # the toolkits' loops start at frame 2
+        if any(x[3] < len(x[1]) for x in prepared):  # zero padding is added after the repair (P/S)
+            offset = np.arange(m) - np.repeat(starts, lengths)
+            repairable &= offset < np.repeat([x[3] for x in prepared], lengths)
+        if repairable.any():
+            source = np.where(repairable, 0, np.arange(m))
+            pred = pred[:, np.maximum.accumulate(source)]  # forward fill: last non-repaired row
+    if p.first_frame == "overwrite":
+        pred = pred.copy()
+        pred[:, starts] = gt[:, starts]
+
+    counted = np.ones(m, dtype=bool)
+    if p.first_frame == "exclude":
+        counted[starts] = False
+
+    iou = _iou(pred, gt, p.iou_style)
+    cp, cg = _centres(pred), _centres(gt)
+    with np.errstate(invalid="ignore"):
+        dx, dy = cp[0] - cg[0], cp[1] - cg[1]
+        err = np.sqrt(dx * dx + dy * dy)
+    nerr, ncg = _norm_error(cp, cg, gt, p.norm_style)
+
+    iou_invalid = _invalid(p.iou_invalid_gt, gt, cg)
+    if p.iou_invalid_gt == "nan":
+        counted &= ~iou_invalid
+    else:
+        iou[iou_invalid] = -1.0
+    for values, centre, outcome in ((err, cg, p.invalid_pr), (nerr, ncg, p.invalid_npr)):
+        invalid = _invalid(p.center_invalid_gt, gt, centre)
+        if outcome == "exclude":
+            counted &= ~invalid
+        else:
+            values[invalid] = -1.0 if outcome == "success" else np.inf
+    valid = ~iou_invalid
+
+    if p.use_absent_flags and absent.any():
+        if p.absent == "exclude":
+            counted &= ~absent
+        elif p.absent in ("fail", "npr-success"):
+            iou[absent] = -1.0
+            err[absent] = np.inf
+            nerr[absent] = np.inf if p.absent == "fail" else -1.0
+        valid &= ~absent
+
+    in_denominator = counted & valid if p.denominator == "valid" else counted
+    return _Frames(iou, err, nerr, counted, in_denominator, seq, len(prepared))
+
+
+def frame_errors(pred, gt, absent=None, protocol: Protocol | None = None, name: str = "") -> FrameErrors:
+    """Apply every per-frame rule of ``protocol`` to one sequence's predictions.
+
+    ``pred`` and ``gt`` are ``(N, 4)`` xywh arrays; ``absent`` a bool array (True = absent) or
+    None. Raises :class:`SequenceRejected` or :class:`LengthMismatchError` as the protocol says.
+    """
+    from .protocols import LASOT_MATLAB
+
+    p = protocol or LASOT_MATLAB
+    f = _frames([_prepare(pred, gt, absent, p, name)], p)
+    return FrameErrors(f.iou, f.err, f.nerr, f.counted, float(f.in_denominator.sum()))
+
+
+def _grouped_counts(values: np.ndarray, seq: np.ndarray, n: int, thresholds: np.ndarray, above: bool) -> np.ndarray:
+    """Per-sequence ``count(v > t)`` (``above``) or ``count(v <= t)`` for every threshold."""
+    t = len(thresholds)
+    v = np.where(np.isnan(values), -np.inf if above else np.inf, values)
+    k = np.searchsorted(thresholds, v, side="left")
+    hist = np.bincount(seq * (t + 1) + k, minlength=n * (t + 1)).reshape(n, t + 1)
+    if above:
+        return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.float64)
+    return np.cumsum(hist, axis=1)[:, :-1].astype(np.float64)
+
+
+@dataclass(frozen=True)
+class SequenceCurves:
+    """One sequence's counts over each threshold grid and the denominator they divide by."""
+
+    success_counts: np.ndarray
+    precision_counts: np.ndarray
+    norm_precision_counts: np.ndarray
+    denominator: float
+
+    def _curve(self, counts: np.ndarray) -> np.ndarray:
+        if self.denominator <= 0:
+            return np.zeros_like(counts)
+        return counts / self.denominator
+
+    @property
+    def success(self) -> np.ndarray:
+        return self._curve(self.success_counts)
+
+    @property
+    def precision(self) -> np.ndarray:
+        return self._curve(self.precision_counts)
+
+    @property
+    def norm_precision(self) -> np.ndarray:
+        return self._curve(self.norm_precision_counts)
+
+    @classmethod
+    def zero(cls, protocol: Protocol) -> "SequenceCurves":
+        """The all-zero curve L keeps for an empty result file (then dropped from the mean)."""
+        return cls(np.zeros(protocol.success_points), np.zeros(51), np.zeros(51), 0.0)
+
+
+def batch_curves(
+    items: Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]], protocol: Protocol
+) -> tuple[dict[str, SequenceCurves], dict[str, str]]:
+    """Curves of many sequences ``(name, pred, gt, absent)`` in one vectorised pass.
+
+    Returns the curves of every scored sequence and ``{name: reason}`` for the sequences the
+    protocol rejects (P/S). Length errors raise :class:`LengthMismatchError`.
+    """
+    p = protocol
+    prepared, names, curves, rejected = [], [], {}, {}
+    for name, pred, gt, absent in items:
+        pred = np.asarray(pred, dtype=np.float64).reshape(-1, 4)
+        if len(pred) == 0 and p.empty_result_zero_curve:
+            curves[name] = SequenceCurves.zero(p)
+            continue
+        try:
+            prepared.append(_prepare(pred, gt, absent, p, name))
+        except SequenceRejected as exc:
+            rejected[name] = str(exc)
+            continue
+        names.append(name)
+    if not prepared:
+        return curves, rejected
+    f = _frames(prepared, p)
+    n = f.n_sequences
+    c = f.counted
+    den = np.bincount(f.seq[f.in_denominator], minlength=n).astype(np.float64)
+    empty = np.flatnonzero(den <= 0)
+    if len(empty):
+        raise EvaluationError(f"sequence {names[empty[0]]!r}: no frame left to score under {p.name}")
+    s = _grouped_counts(f.iou[c], f.seq[c], n, p.success_thresholds, above=True)
+    pr = _grouped_counts(f.err[c], f.seq[c], n, p.precision_thresholds, above=False)
+    npr = _grouped_counts(f.nerr[c], f.seq[c], n, p.norm_precision_thresholds, above=False)
+    for i, name in enumerate(names):
+        curves[name] = SequenceCurves(s[i], pr[i], npr[i], float(den[i]))
+    return curves, rejected
+
+
+def sequence_curves(pred, gt, absent=None, protocol: Protocol | None = None, name: str = "") -> SequenceCurves:
+    """Success / precision / normalised-precision counts of one sequence under ``protocol``.
+
+    Raises :class:`SequenceRejected` where the protocol refuses the sequence.
+    """
+    from .protocols import LASOT_MATLAB
+
+    p = protocol or LASOT_MATLAB
+    curves, rejected = batch_curves([(name, pred, gt, absent)], p)
+    if name in rejected:
+        raise SequenceRejected(rejected[name])
+    return curves[name]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Reported values in percent, and the averaged curves (fractions) they were read from."""
+
+    PR: float
+    NPR: float
+    SR: float
+    success: np.ndarray
+    precision: np.ndarray
+    norm_precision: np.ndarray
+    n_sequences: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"PR": self.PR, "NPR": self.NPR, "SR": self.SR}
+
+
+def _average(curves: np.ndarray, counts: np.ndarray, denominators: np.ndarray, aggregation: str) -> np.ndarray:
+    if aggregation == "pooled":
+        total = denominators.sum()
+        return counts.sum(axis=0) / total if total > 0 else np.zeros(curves.shape[1])
+    if aggregation == "mean-drop-zero":
+        curves = curves[curves.sum(axis=1) > _EPS]
+    if len(curves) == 0:
+        return np.zeros(counts.shape[1])
+    return curves.mean(axis=0)
+
+
+def mean_curves(items: Iterable[SequenceCurves], protocol: Protocol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Averaged success, precision and normalised-precision curves under the protocol's rule."""
+    items = list(items)
+    if not items:
+        return np.zeros(protocol.success_points), np.zeros(51), np.zeros(51)
+    den = np.array([s.denominator for s in items])
+    out = []
+    for attr in ("success", "precision", "norm_precision"):
+        counts = np.stack([getattr(s, attr + "_counts") for s in items])
+        curves = np.stack([getattr(s, attr) for s in items])
+        out.append(_average(curves, counts, den, protocol.aggregation))
+    return out[0], out[1], out[2]
+
+
+def _read(curve: np.ndarray, rule: str, index: int) -> float:
+    return float(curve.mean() if rule == "mean" else curve[index]) * 100.0
+
+
+def scores_from_curves(
+    success: np.ndarray, precision: np.ndarray, norm_precision: np.ndarray, protocol: Protocol, n_sequences: int
+) -> Scores:
+    """Read PR, NPR and SR (percent) off averaged curves as the protocol reports them."""
+    return Scores(
+        PR=_read(precision, protocol.pr_report, protocol.PR_INDEX),
+        NPR=_read(norm_precision, protocol.npr_report, protocol.NPR_INDEX),
+        SR=float(success.mean()) * 100.0,
+        success=success,
+        precision=precision,
+        norm_precision=norm_precision,
+        n_sequences=n_sequences,
+    )
+
+
+def aggregate(items: Mapping[str, SequenceCurves] | Iterable[SequenceCurves], protocol: Protocol) -> Scores:
+    """Scores over a set of sequences (overall, or one attribute's subset)."""
+    values = list(items.values()) if isinstance(items, Mapping) else list(items)
+    s, p, n = mean_curves(values, protocol)
+    return scores_from_curves(s, p, n, protocol, len(values))
+
+
+__all__.append("aggregate")

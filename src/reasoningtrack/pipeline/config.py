@@ -1,0 +1,201 @@
+"""Typed configuration of the tracking pipeline: when to reason, how answers change the text, which
+images the reasoner sees, and whether reasoning blocks tracking.
+
+Every field is loadable from YAML and overridable from the CLI (``--set schedule.interval.every=50``).
+The defaults follow the paper (fixed interval u = 100, the release's ``initial`` text policy, the
+first frame as template, synchronous reasoning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ..config import Config, ConfigError
+
+__all__ = [
+    "IntervalConfig",
+    "MotionGateConfig",
+    "ConfidenceConfig",
+    "ScheduleConfig",
+    "PolicyConfig",
+    "TemplateConfig",
+    "PipelineConfig",
+    "TrackRunConfig",
+    "BenchmarkConfig",
+    "TRIGGER_NAMES",
+    "POLICY_NAMES",
+]
+
+TRIGGER_NAMES = ("interval", "motion", "confidence")
+POLICY_NAMES = ("static", "initial", "cascaded", "dynamic+static")
+
+
+@dataclass
+class IntervalConfig(Config):
+    """Reason on frames ``every, 2*every, ...`` (0-based frame indices; frame 0 is the init frame)."""
+
+    every: int = 100
+
+    def __post_init__(self):
+        if self.every < 1:
+            raise ConfigError(f"schedule.interval.every must be >= 1, got {self.every}")
+
+
+@dataclass
+class MotionGateConfig(Config):
+    """The release's trigger: look every ``check_every`` frames; reason when the box changed.
+
+    At a check frame the current box is compared with the box at the previous check (the init box
+    for the first check): it fires when ``min(area_now, area_ref) / max(area_now, area_ref) <
+    area_ratio`` or the top-left corner moved by more than ``shift_fraction`` of the image width
+    (horizontally) or of the image height (vertically). The reference becomes the current box at
+    every check, fired or not.
+    """
+
+    check_every: int = 10
+    area_ratio: float = 0.95
+    shift_fraction: float = 1.0 / 32.0
+
+    def __post_init__(self):
+        if self.check_every < 1:
+            raise ConfigError(f"schedule.motion.check_every must be >= 1, got {self.check_every}")
+        if not 0.0 < self.area_ratio <= 1.0:
+            raise ConfigError(f"schedule.motion.area_ratio must be in (0, 1], got {self.area_ratio}")
+        if self.shift_fraction < 0:
+            raise ConfigError(f"schedule.motion.shift_fraction must be >= 0, got {self.shift_fraction}")
+
+
+@dataclass
+class ConfidenceConfig(Config):
+    """Reason when the backbone's score falls below ``threshold`` or below ``(1 - drop_ratio)`` times
+    a running reference (an exponential average of earlier scores with weight ``momentum`` on the
+    past). After firing it stays quiet for ``cooldown`` frames so that a long low-score stretch does
+    not ask on every frame. Backbones without a score never fire it."""
+
+    threshold: float = 0.3
+    drop_ratio: float = 0.5
+    momentum: float = 0.9
+    cooldown: int = 10
+
+    def __post_init__(self):
+        if not 0.0 <= self.drop_ratio <= 1.0:
+            raise ConfigError(f"schedule.confidence.drop_ratio must be in [0, 1], got {self.drop_ratio}")
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"schedule.confidence.momentum must be in [0, 1), got {self.momentum}")
+        if self.cooldown < 0:
+            raise ConfigError(f"schedule.confidence.cooldown must be >= 0, got {self.cooldown}")
+
+
+@dataclass
+class ScheduleConfig(Config):
+    """Which triggers ask the reasoner, and how they combine (``any``: one suffices; ``all``: every
+    listed trigger must fire on the same frame). An empty ``triggers`` list never reasons."""
+
+    triggers: list[str] = field(default_factory=lambda: ["interval"])
+    combine: Literal["any", "all"] = "any"
+    interval: IntervalConfig = field(default_factory=IntervalConfig)
+    motion: MotionGateConfig = field(default_factory=MotionGateConfig)
+    confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
+
+    def __post_init__(self):
+        names = []
+        for name in self.triggers:
+            key = str(name).strip().lower()
+            if key in ("", "none", "never"):
+                continue
+            if key not in TRIGGER_NAMES:
+                raise ConfigError(f"schedule.triggers: unknown trigger {name!r}; valid: {list(TRIGGER_NAMES)}")
+            if key not in names:
+                names.append(key)
+        self.triggers = names
+
+
+@dataclass
+class PolicyConfig(Config):
+    """How a reasoning answer changes the text the backbone uses.
+
+    ``order`` (dynamic+static only): ``dynamic-first`` puts the reasoner's answer first so that it
+    survives a short text window and the initial description fills what is left; ``static-first``
+    does the opposite (the initial description always survives).
+    """
+
+    kind: Literal["static", "initial", "cascaded", "dynamic+static"] = "initial"
+    separator: str = ". "
+    order: Literal["dynamic-first", "static-first"] = "dynamic-first"
+
+
+@dataclass
+class TemplateConfig(Config):
+    """Which image the reasoner compares with the current frame.
+
+    ``source``: ``first`` (the release) or ``last-confident`` (the latest frame whose score was at
+    least ``confidence``; the first frame until then, and always for score-less backbones).
+    ``mark``: draw the target's box on no image, on the template only, or on both images.
+    """
+
+    source: Literal["first", "last-confident"] = "first"
+    confidence: float = 0.5
+    mark: Literal["none", "template", "both"] = "none"
+    mark_color: tuple[int, int, int] = (255, 0, 0)
+    mark_thickness: int = 2
+
+
+@dataclass
+class PipelineConfig(Config):
+    """The whole ReasoningTracker loop.
+
+    ``mode``: ``sync`` asks and waits (deterministic; benchmarks) or ``async`` (a worker thread asks
+    while tracking goes on with the current text; at most one request in flight).
+    ``timeout_s``: a reasoner call taking longer is logged as a timeout and its answer dropped
+    (0 disables the timeout; in sync mode the call then runs in the tracking thread).
+    """
+
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    template: TemplateConfig = field(default_factory=TemplateConfig)
+    mode: Literal["sync", "async"] = "sync"
+    timeout_s: float = 120.0
+
+    def __post_init__(self):
+        if self.timeout_s < 0:
+            raise ConfigError(f"timeout_s must be >= 0, got {self.timeout_s}")
+
+
+@dataclass
+class TrackRunConfig(Config):
+    """One ``reasoningtrack track`` run; saved as ``config.yaml`` beside its outputs and reloadable
+    with ``--config`` (the input path is stored absolute)."""
+
+    input: str = ""
+    box: list[float] | None = None
+    text: str = ""
+    tracker: str = "csrt"
+    tracker_options: dict[str, Any] = field(default_factory=dict)
+    reasoner: str = "heuristic"
+    reasoner_options: dict[str, Any] = field(default_factory=dict)
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    video: bool = True
+
+    def __post_init__(self):
+        if self.box is not None and len(self.box) != 4:
+            raise ConfigError(f"box must be 4 numbers x,y,w,h, got {self.box}")
+
+
+@dataclass
+class BenchmarkConfig(Config):
+    """One ``reasoningtrack benchmark`` configuration: what decides the results (saved as
+    ``config.yaml``; a resumed run must match it). How the run is executed (workers, shard,
+    executor, output folder) is not part of it."""
+
+    dataset: str = "synthetic"
+    root: str = ""
+    split: str = "test"
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    sequences: list[str] = field(default_factory=list)
+    tracker: str = "csrt"
+    tracker_options: dict[str, Any] = field(default_factory=dict)
+    reasoner: str = "heuristic"
+    reasoner_options: dict[str, Any] = field(default_factory=dict)
+    pipeline: PipelineConfig = field(default_factory=PipelineConfig)
+    result_name: str = ""

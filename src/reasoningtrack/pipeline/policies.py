@@ -1,0 +1,86 @@
+"""Text policies: which description the reasoner is shown, and what its answer does to the text
+the backbone tracks with.
+
+- ``static``: the reasoner is still asked (its answers are logged) but the text never changes.
+- ``initial`` (the release): the reasoner always sees the initial description; ``d=yes`` sets the
+  answer, ``d=no`` reverts to the initial description.
+- ``cascaded`` (paper ablation): the reasoner sees the text in use; ``d=yes`` sets the answer,
+  ``d=no`` keeps the text in use.
+- ``dynamic+static`` (the paper's most robust variant): the reasoner sees the initial description;
+  ``d=yes`` sets ``answer + separator + initial`` (``dynamic-first``, default) or ``initial +
+  separator + answer`` (``static-first``); ``d=no`` reverts to the initial description. Backbones
+  with a short text window (DUTrack keeps 14 word-pieces) cut the end: ``dynamic-first`` makes sure
+  the new information survives, and the initial description fills what the window has left.
+
+Only usable answers reach a policy; the tracker logs unusable ones and keeps the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..reasoning.types import Reasoning
+from .config import PolicyConfig
+
+__all__ = ["TextPolicy", "PolicyDecision", "clean_text"]
+
+
+def clean_text(text: str) -> str:
+    """One line, single spaces: what a description may look like on the backbone's input."""
+    return " ".join(str(text).split())
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """The text in use after an answer, why, and what of it the backbone really sees."""
+
+    text: str
+    status: str  # updated | kept | reverted | ignored
+    kept_text: str | None  # None for backbones that do not use text
+    truncated: bool
+
+
+class TextPolicy:
+    """Per-sequence text state under one policy (``initial_text`` is the user's description;
+    ``kept_text`` is the backbone's window, None for a backbone that ignores text)."""
+
+    def __init__(self, config: PolicyConfig, initial_text: str, kept_text: Callable[[str], str] | None = None):
+        self.config = config
+        self.initial = clean_text(initial_text or "")
+        self.current = self.initial
+        self._kept_text = kept_text
+
+    def reasoner_input(self) -> str:
+        """The description the reasoner is asked about."""
+        return self.current if self.config.kind == "cascaded" else self.initial
+
+    def combine(self, answer: str) -> str:
+        """The dynamic+static text, in the configured order."""
+        dynamic = clean_text(answer)
+        first, second = (dynamic, self.initial) if self.config.order == "dynamic-first" else (self.initial, dynamic)
+        if not first or not second:
+            return first or second
+        mark = self.config.separator.strip()
+        if mark and first.endswith(mark[0]):  # "a car." + ". " must not give "a car.. "
+            first = first[:-1].rstrip()
+        return first + self.config.separator + second
+
+    def apply(self, reasoning: Reasoning) -> PolicyDecision:
+        kind = self.config.kind
+        answer = clean_text(reasoning.answer)
+        if kind == "static":
+            status, text = "ignored", self.current
+        elif reasoning.update:
+            text = self.combine(answer) if kind == "dynamic+static" else answer
+            status = "updated"
+        elif kind == "cascaded":
+            status, text = "kept", self.current
+        else:
+            text = self.initial
+            status = "reverted" if text != self.current else "kept"
+        self.current = text
+        if self._kept_text is None:  # a vision-only backbone: no text window to report
+            return PolicyDecision(text=text, status=status, kept_text=None, truncated=False)
+        kept = self._kept_text(text)
+        return PolicyDecision(text=text, status=status, kept_text=kept, truncated=clean_text(kept) != clean_text(text))

@@ -1,0 +1,131 @@
+"""DUTrack (CVPR 2025) as a ReasoningTrack backbone: a checkpoint-compatible PyTorch network and
+the official test-time tracker, numerically identical to the official code on its reference
+fixture. ``build_dutrack(**options)`` is the registry factory (``--tracker dutrack``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from ...config import Config, ConfigError
+from ..base import BackboneError
+from .config import PRESETS, DUTrackNetConfig, DUTrackTrackerConfig, load_net_config, tracker_config_for
+
+__all__ = [
+    "build_dutrack", "build_network", "DUTrackOptions", "DUTrackNetConfig", "DUTrackTrackerConfig", "PRESETS",
+    "load_net_config",
+]
+
+log = logging.getLogger(__name__)
+
+_DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf16": "bfloat16",
+           "float16": "float16", "fp16": "float16"}
+
+
+@dataclass
+class DUTrackOptions(Config):
+    """Options of ``--tracker dutrack`` (``--checkpoint``, ``--tracker-config``, ``--tracker-opt k=v``).
+
+    Any field of :class:`DUTrackTrackerConfig` (e.g. ``hanning``, ``clip_margin``) is also accepted
+    as an option and overrides the official test-time value.
+    """
+
+    checkpoint: str | None = None
+    """An official checkpoint (``net`` key) or a bare state dict. Required unless random_init."""
+    config: str = "dutrack-256"
+    """Architecture: a preset (dutrack-256, dutrack-384) or a JSON/YAML file."""
+    vocab: str | None = None
+    """BERT vocabulary: a vocab.txt, a tokenizer folder or a hub name; default bert-base-uncased."""
+    lowercase: bool | None = None
+    """Lower-case the text; default: true unless the vocab file is a cased one."""
+    device: str = "auto"
+    dtype: str = "float32"
+    compile: bool = False
+    threads: int | None = None
+    attention: Literal["explicit", "sdpa"] = "explicit"
+    """``sdpa`` uses PyTorch's fused attention (faster; equal within float tolerance, not bit-exact)."""
+    strict: bool = True
+    random_init: bool = False
+    """Random weights, no checkpoint: only for speed measurements."""
+    seed: int = 0
+
+
+def build_network(config: str | DUTrackNetConfig | None = "dutrack-256", checkpoint: str | None = None,
+                  strict: bool = True, random_init: bool = False, seed: int = 0, attention: str = "explicit"):
+    """The network from an architecture config, with weights from ``checkpoint`` (on CPU, float32)."""
+    import torch
+
+    from .checkpoint import check_state_dict, load_checkpoint, read_state_dict
+    from .model import DUTrackNet
+
+    cfg = load_net_config(config)
+    if checkpoint is None and not random_init:
+        raise ConfigError("DUTrack needs a checkpoint (--checkpoint FILE); random_init=true only for benchmarks")
+    if checkpoint is not None and strict:
+        # Build without memory, then adopt the checkpoint's tensors: no random init of 105M numbers.
+        state = read_state_dict(checkpoint)
+        with torch.device("meta"):
+            net = DUTrackNet(cfg, attention=attention)  # type: ignore[arg-type]
+        given = check_state_dict(net, state, str(checkpoint))
+        net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in given.items()},
+                            strict=True, assign=True)
+        return net.eval()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = DUTrackNet(cfg, attention=attention)  # type: ignore[arg-type]
+        if random_init:
+            _randomise(net)
+    if checkpoint is not None:
+        notes = load_checkpoint(net, checkpoint, strict=strict)
+        if notes:
+            log.warning("DUTrack checkpoint %s loaded non-strictly: %s", checkpoint, notes)
+    return net.eval()
+
+
+def _randomise(net) -> None:
+    """Plausible random weights (a fresh build has zero position tables and unit norms)."""
+    import torch
+
+    with torch.no_grad():
+        for name, tensor in net.state_dict().items():
+            if tensor.is_floating_point() and ("pos_embed" in name or "temporal_token" in name):
+                tensor.normal_(0, 0.02)
+
+
+def _resolve_device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise BackboneError(f"device {name!r} requested but CUDA is not available")
+    return name
+
+
+def build_dutrack(**options):
+    """Registry factory: ``BACKBONES.build("dutrack", checkpoint=..., config=..., vocab=...)``."""
+    import torch
+
+    from .tokenizer import TextTokenizer
+    from .tracker import DUTrackBackbone
+
+    tracker_fields = {f.name for f in fields(DUTrackTrackerConfig)}
+    tracker_overrides = {k: options.pop(k) for k in list(options) if k in tracker_fields and k not in ("template_size", "search_size")}
+    opts = DUTrackOptions.from_dict(options, where="dutrack")
+    dtype_name = _DTYPES.get(str(opts.dtype).lower())
+    if dtype_name is None:
+        raise ConfigError(f"dutrack.dtype: {opts.dtype!r} is not one of float32, bfloat16, float16")
+    device = _resolve_device(opts.device)
+    if dtype_name == "float16" and device == "cpu":
+        raise ConfigError("dutrack.dtype float16 is only supported on CUDA; use bfloat16 on CPU")
+    if opts.threads is not None:
+        if opts.threads <= 0:
+            raise ConfigError(f"dutrack.threads must be positive, got {opts.threads}")
+        torch.set_num_threads(opts.threads)
+    net = build_network(opts.config, opts.checkpoint, opts.strict, opts.random_init, opts.seed, opts.attention)
+    tracker_cfg = tracker_config_for(net.cfg, tracker_overrides)
+    tokenizer = TextTokenizer.from_options(opts.vocab, opts.lowercase, net.cfg.text_tokens)
+    return DUTrackBackbone(net, tokenizer, tracker_cfg, device=device, dtype=getattr(torch, dtype_name),
+                           compile=opts.compile)

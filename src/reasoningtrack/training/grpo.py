@@ -1,0 +1,106 @@
+"""GRPO of the reasoner with format / strict-format / IoU / judge rewards (TRL ``GRPOTrainer``).
+
+Data: sample rows with a ``prompt`` column (see :mod:`reasoningtrack.training.conversations`);
+TRL fills the prompt's image placeholders from ``images`` and passes every other column to the
+reward functions. The four rewards go to TRL as separate functions with
+``reward_weights`` = (format, strict, IoU, judge), so each is logged on its own.
+
+Start from a saved SFT folder: with ``beta`` > 0 and full fine-tuning TRL builds the reference
+model from the policy's ``config._name_or_path``, i.e. the folder the policy was loaded from. With
+LoRA, the reference is the base with the adapter disabled.
+
+Batch sizes follow TRL: ``per_device_train_batch_size`` counts completions, and each optimisation
+step generates ``per_device_train_batch_size x gradient_accumulation_steps x processes``
+completions, ``num_generations`` per prompt (this product must be divisible by it).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from ..config import ConfigError
+from .config import GRPOConfig
+from .modeling import (
+    freeze_vision_tower,
+    load_model_and_processor,
+    peft_config,
+    resolve_precision,
+    save_output,
+    training_arguments,
+)
+from .rewards import build_reward_functions
+
+__all__ = ["train_grpo", "build_grpo_trainer"]
+
+log = logging.getLogger(__name__)
+
+
+def build_grpo_trainer(
+    cfg: GRPOConfig,
+    train_dataset,
+    *,
+    backbone=None,
+    reward_functions=None,
+    reward_weights=None,
+    callbacks=None,
+    announce: Callable[[str], None] | None = None,
+):
+    """The configured TRL trainer (not started) and the processor.
+
+    ``backbone`` overrides ``cfg.rewards.backbone`` (an instance, e.g. for tests);
+    ``reward_functions``/``reward_weights`` replace the four rewards altogether."""
+    from trl import GRPOConfig as TRLGRPOConfig
+    from trl import GRPOTrainer
+
+    flags, why = resolve_precision(cfg.precision)
+    (announce or log.warning)(why)
+    generated = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
+    if generated % cfg.num_generations:
+        raise ConfigError(
+            f"per_device_train_batch_size x gradient_accumulation_steps = {generated} completions per step is not "
+            f"divisible by num_generations = {cfg.num_generations}"
+        )
+    if "prompt" not in train_dataset.column_names:
+        raise ConfigError("the GRPO dataset needs a 'prompt' column; build it with conversations.to_grpo_dataset")
+    if reward_functions is None:
+        reward_functions, reward_weights = build_reward_functions(cfg.rewards, backbone)
+    elif reward_weights is None:
+        reward_weights = [1.0] * len(reward_functions)
+    model, processor = load_model_and_processor(cfg.model, max_pixels=cfg.max_pixels, flags=flags)
+    if cfg.freeze_vision:
+        freeze_vision_tower(model)
+    trl_options = dict(cfg.trl_options)
+    args = TRLGRPOConfig(
+        **training_arguments(cfg, flags),
+        num_generations=cfg.num_generations,
+        beta=cfg.beta,
+        epsilon=cfg.epsilon,
+        epsilon_high=cfg.epsilon_high,
+        temperature=cfg.temperature,
+        top_p=cfg.top_p,
+        max_completion_length=cfg.max_completion_length,
+        loss_type=cfg.loss_type,
+        reward_weights=list(reward_weights),
+        use_vllm=cfg.use_vllm,
+        vllm_mode=cfg.vllm_mode,
+        **trl_options,
+    )
+    trainer = GRPOTrainer(
+        model=model,
+        reward_funcs=list(reward_functions),
+        args=args,
+        train_dataset=train_dataset,
+        processing_class=processor,
+        peft_config=peft_config(cfg.lora, cfg.freeze_vision) if cfg.lora.enabled else None,
+        callbacks=callbacks,
+    )
+    return trainer, processor
+
+
+def train_grpo(cfg: GRPOConfig, train_dataset, *, backbone=None, callbacks=None, announce=None) -> Path:
+    """Train and save to ``cfg.output_dir`` (loadable by the ``qwen`` reasoner)."""
+    trainer, processor = build_grpo_trainer(cfg, train_dataset, backbone=backbone, callbacks=callbacks, announce=announce)
+    trainer.train()
+    return save_output(trainer, processor, cfg, "grpo")

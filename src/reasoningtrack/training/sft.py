@@ -1,0 +1,59 @@
+"""Supervised fine-tuning of the reasoner on teacher chain-of-thought (TRL ``SFTTrainer``).
+
+Data: prompt/completion conversations with the two frames in ``images`` (see
+:mod:`reasoningtrack.training.conversations`); the loss is on the completion only. Defaults are
+the release's (full fine-tune, lr 5e-5 cosine, 3 epochs, effective batch 8 = 1 x 8 accumulation).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+from .config import SFTConfig
+from .modeling import (
+    freeze_vision_tower,
+    load_model_and_processor,
+    peft_config,
+    resolve_precision,
+    save_output,
+    training_arguments,
+)
+
+__all__ = ["train_sft", "build_sft_trainer"]
+
+log = logging.getLogger(__name__)
+
+
+def build_sft_trainer(cfg: SFTConfig, train_dataset, *, callbacks=None, announce: Callable[[str], None] | None = None):
+    """The configured TRL trainer (not started) and the processor."""
+    from trl import SFTConfig as TRLSFTConfig
+    from trl import SFTTrainer
+
+    flags, why = resolve_precision(cfg.precision)
+    (announce or log.warning)(why)
+    model, processor = load_model_and_processor(cfg.model, max_pixels=cfg.max_pixels, flags=flags)
+    if cfg.freeze_vision:
+        freeze_vision_tower(model)
+    args = TRLSFTConfig(
+        **training_arguments(cfg, flags),
+        max_length=cfg.max_length,
+        **dict(cfg.trl_options),
+    )
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=train_dataset,
+        processing_class=processor,
+        peft_config=peft_config(cfg.lora, cfg.freeze_vision) if cfg.lora.enabled else None,
+        callbacks=callbacks,
+    )
+    return trainer, processor
+
+
+def train_sft(cfg: SFTConfig, train_dataset, *, callbacks=None, announce=None) -> Path:
+    """Train and save to ``cfg.output_dir`` (loadable by the ``qwen`` reasoner)."""
+    trainer, processor = build_sft_trainer(cfg, train_dataset, callbacks=callbacks, announce=announce)
+    trainer.train()
+    return save_output(trainer, processor, cfg, "sft")

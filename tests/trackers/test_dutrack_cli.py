@@ -1,0 +1,47 @@
+"""`reasoningtrack track --tracker dutrack` reproduces the official traces end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from reasoningtrack.cli import app
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("seq", ["Crossing", "synthetic"])
+def test_track_command_reproduces_the_official_trace(shared_data, tmp_path, seq):
+    ref = shared_data / "dutrack-reference"
+    frames = shared_data / "sequences" / "Crossing" / "img" if seq == "Crossing" else ref / "synthetic_seq"
+    result = CliRunner().invoke(app, [
+        "track", str(frames), "--tracker", "dutrack",
+        "--tracker-config", str(ref / "tiny_config.json"), "--checkpoint", str(ref / "tiny_state_dict.pt"),
+        "--tracker-opt", f"vocab={ref / 'vocab-bert-base-uncased.txt'}", "--tracker-opt", "threads=1",
+        "--text", "a red car driving on the road", "--reasoner", "static", "--output", str(tmp_path), "--no-video",
+    ])
+    assert result.exit_code == 0, result.output
+    boxes = np.loadtxt(tmp_path / "boxes.txt", delimiter=",")
+    expected = np.loadtxt(ref / f"tiny_trace_{seq}.txt", delimiter=",")
+    assert boxes.shape == expected.shape
+    np.testing.assert_allclose(boxes, expected, atol=1e-3, rtol=0)
+
+
+def test_track_command_reports_a_bad_checkpoint(shared_data, tmp_path):
+    ref = shared_data / "dutrack-reference"
+    broken = tmp_path / "broken.pth.tar"
+    broken.write_bytes((ref / "tiny_state_dict.pt").read_bytes()[:1000])
+    result = CliRunner().invoke(app, [
+        "track", str(ref / "synthetic_seq"), "--tracker", "dutrack", "--tracker-config", str(ref / "tiny_config.json"),
+        "--checkpoint", str(broken), "--tracker-opt", f"vocab={ref / 'vocab-bert-base-uncased.txt'}",
+        "--text", "x", "--reasoner", "static", "--output", str(tmp_path / "out"), "--no-video",
+    ])
+    assert result.exit_code != 0
+    assert "cannot read DUTrack checkpoint" in result.output and "broken.pth.tar" in result.output
