@@ -84,11 +84,14 @@ def main() -> None:
 
     static_cfg = PipelineConfig.from_dict({"schedule": {"interval": {"every": 100}}})
     bare, static, inside = [], [], []
-    for _ in range(args.repeats):
-        bare.append(bare_loop(args.tracker, frames, box))
+    for repeat in range(args.repeats):
+        if repeat % 2:  # alternate which variant goes first: no order bias
+            bare.append(bare_loop(args.tracker, frames, box))
         elapsed, summary = pipeline_loop(args.tracker, "static", {}, static_cfg, frames, box)
         static.append(elapsed)
         inside.append(summary.seconds / summary.track_seconds - 1.0)
+        if not repeat % 2:
+            bare.append(bare_loop(args.tracker, frames, box))
     overhead = min(static) / min(bare) - 1.0
     print(f"bare backbone loop          {n / min(bare):8.1f} fps")
     print(f"pipeline, static reasoner   {n / min(static):8.1f} fps   overhead {overhead * 100:+.2f} % (goal <= 5 %)")
@@ -102,10 +105,13 @@ def main() -> None:
     sync_cfg = PipelineConfig.from_dict({"schedule": schedule, "mode": "sync"})
     bare2, asyn, syn = [], [], []
     summaries = {}
-    for _ in range(args.repeats):
-        bare2.append(bare_loop(args.tracker, frames, box))
+    for repeat in range(args.repeats):
+        if repeat % 2:
+            bare2.append(bare_loop(args.tracker, frames, box))
         t, summaries["async"] = pipeline_loop(args.tracker, "heuristic", slow, async_cfg, frames, box)
         asyn.append(t)
+        if not repeat % 2:
+            bare2.append(bare_loop(args.tracker, frames, box))
     t, summaries["sync"] = pipeline_loop(args.tracker, "heuristic", slow, sync_cfg, frames, box)
     syn.append(t)
     base_fps = n / min(bare2)

@@ -14,6 +14,7 @@ def synth_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli") / "world"
     result = CliRunner().invoke(app, ["data", "synth", "--out", str(root), "--sequences", "2", "--seed", "4", "--frames", "24", "--size", "200x160"])
     assert result.exit_code == 0, result.output
+    assert "test: 2 sequences, 48 frames" in result.output and "sequences with CC" in result.output
     return root
 
 
@@ -60,6 +61,15 @@ def test_info_counts_and_mismatches(synth_root, tmp_path):
         assert broken.exit_code == 1 and "groundtruth.txt:1" in broken.output
     finally:
         gt.write_text(original)
+
+
+def test_info_on_real_otb_folders(shared_data):
+    result = CliRunner().invoke(app, ["data", "info", "-d", "folder", "--root", str(shared_data / "sequences")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "│ sequences            │ 3" in result.output and "│ frames on disk       │ 341" in result.output
+    assert "│ ground-truth rows    │ 334" in result.output
+    assert "Football1: 74 ground-truth rows for 81 frames" in result.output
+    assert "not sequences (no ground-truth file): otb100_results" in result.output
 
 
 def test_info_unknown_dataset_and_list(tmp_path):

@@ -85,6 +85,8 @@ def test_root_of_sequences_and_split_lists(tmp_path):
 
 def test_errors(tmp_path):
     (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="holds no sequence"):
+        FolderDataset(tmp_path / "empty").sequence_names()
     with pytest.raises(DatasetError, match="no ground truth"):
         sequence_from_folder(tmp_path / "empty")
     with pytest.raises(DatasetError, match="not found"):

@@ -134,6 +134,9 @@ def test_split_errors(tmp_path):
     (tmp_path / "test.txt").write_text("c\nc\n")
     with pytest.raises(DatasetError, match="already listed on line 1"):
         TNLLT(tmp_path, "test").sequence_names()
+    (tmp_path / "train.txt").unlink()
+    with pytest.raises(DatasetError, match="no train split under"):
+        TNLLT(tmp_path, "train").sequence_names()
     with pytest.raises(DatasetError, match="unknown split"):
         TNLLT(tmp_path, "val")
     with pytest.raises(DatasetError, match="root folder not found"):

@@ -155,3 +155,35 @@ def test_api_accepts_in_memory_boxes_and_sequences(lasot_sequences):
     per_seq = report.trackers["oracle"].per_sequence
     assert all(np.isfinite(v.SR) for v in per_seq.values())
     assert report.to_dict()["trackers"]["oracle"]["overall"]["SR"] == report.trackers["oracle"].overall.SR
+
+
+def test_batched_parser_equals_the_tolerant_reader(tmp_path, lasot_raw):
+    from reasoningtrack.evaluation.evaluate import load_results, parse_comma_files
+    from reasoningtrack.evaluation.results import read_boxes
+
+    files = {
+        "plain": "1,2,3,4\n5.5,6.25,7,8\n",
+        "long-floats": "367.0763161678982,101.76213141700188,42.098725696430115,15.897959303447395\n",
+        "crlf-no-final-newline": "1,2,3,4\r\n5,6,7,8",
+        "tabs": "1\t2\t3\t4\n5\t6\t7\t8\n",
+        "nan": "nan,nan,nan,nan\n1,2,3,4\n",
+        "trailing-blank": "1,2,3,4\n\n",
+        "Lower": "9,9,9,9\n",
+    }
+    folder = tmp_path / "res"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / f"{name.lower() if name == 'Lower' else name}.txt").write_bytes(text.encode())
+    boxes, missing = load_results(folder, list(files) + ["absent-seq"])
+    assert missing == ["absent-seq"]
+    for name in files:
+        path = folder / f"{name.lower() if name == 'Lower' else name}.txt"
+        assert np.array_equal(boxes[name], read_boxes(path), equal_nan=True), name
+    # real files: identical to the line-by-line reader, bit for bit
+    blobs = [(lasot_raw / "SiamRPN++" / f"{n}.txt").read_bytes() for n in ("airplane-1", "zebra-10")]
+    for blob, parsed in zip(blobs, parse_comma_files(blobs)):
+        rows = [[float(v) for v in line.split(",")] for line in blob.decode().splitlines() if line]
+        assert parsed.tolist() == rows
+    # malformed rows are never silently accepted
+    for bad in (b"1,2,3,4\n1,2,3\n", b"1,,3,4\n", b"1,2,3,4,5\n1,2,3\n", b"1,2,3,4\n\n5,6,7,8\n"):
+        assert parse_comma_files([b"1,2,3,4\n", bad])[1] is None

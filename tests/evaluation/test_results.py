@@ -190,6 +190,10 @@ def test_empty_file_is_zero_rows(tmp_path):
         ("x,y,w,h\n1,2,3,4\n", 1, "not a number"),
         ("1 2 3 4\n1\t2\t3\n", 2, "got 3 fields"),
         (",1,2,3,4\n", 1, "empty field"),
+        ("1,2,3,4\n1,2,3,1_0\n", 2, "not a number"),
+        (",,,\n", 1, "empty field"),
+        ("1,2,3,4\n;\n", 2, "empty field"),
+        ("1,2,3,4\n1,2,3,0x10\n", 2, "not a number"),
     ],
 )
 def test_malformed_rows_name_file_and_line(tmp_path, text, line, message):
@@ -203,8 +207,8 @@ def test_malformed_rows_name_file_and_line(tmp_path, text, line, message):
 @pytest.mark.parametrize("defect, message", [("1,2,3", "got 3 fields"), ("1,2,3,4,5", "got 5 fields"), ("1,2,x,4", "not a number"), ("", "blank line")])
 @pytest.mark.parametrize("readers", [("arrow",), ("pandas",), ()])
 def test_malformed_large_file_names_line(tmp_path, defect, message, readers, monkeypatch):
+    """A large comma file takes a compiled reader (or numpy); errors still end at the right line."""
     monkeypatch.setattr(R, "_FAST_READERS", readers)
-    """A large comma file takes the fast converter; its errors still end at the right line."""
     rows = [f"{i}.123456789012345,{i + 1}.5,{i + 2}.25,{i + 3}.0" for i in range(3000)]
     rows[1499] = defect
     if defect == "1,2,3":  # keep the total comma count right, so only the per-row check can tell
@@ -250,7 +254,7 @@ def test_write_full_precision_and_format(tmp_path):
         write_boxes(path, np.zeros((3, 3)))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=25, deadline=None)
 @given(arrays(np.float64, st.tuples(st.integers(0, 30), st.just(4)), elements=st.floats(allow_nan=True, allow_infinity=True, width=64)))
 def test_write_read_round_trip(tmp_path_factory, boxes):
     path = write_boxes(tmp_path_factory.mktemp("rt") / "r.txt", boxes)
@@ -302,3 +306,91 @@ def test_find_result_file_misses_and_ambiguity(tmp_path):
         find_result_file(tmp_path / "x", "CROSSING")
     with pytest.raises(ResultsMissingError, match="results folder not found"):
         find_result_file(tmp_path / "none", "a")
+
+
+# ---------------------------------------------------------------------------- properties
+
+_GAPS = [",", "\t", " ", ";", ", ", " , ", "  ", "\t,"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    boxes=arrays(np.float64, st.tuples(st.integers(1, 40), st.just(4)), elements=st.floats(-1e6, 1e6, width=64)),
+    gaps=st.lists(st.sampled_from(_GAPS), min_size=3, max_size=3),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    trailing=st.sampled_from(["", "\n", "\n\n \n"]),
+    size_hint=st.booleans(),
+)
+def test_any_delimiter_mix_reads_back(tmp_path_factory, boxes, gaps, newline, trailing, size_hint):
+    rows = boxes if not size_hint else np.repeat(boxes, 120, axis=0)  # large: compiled readers
+    lines = ["".join(repr(v) + gap for v, gap in zip(r, gaps)) + repr(r[3]) for r in rows.tolist()]
+    path = tmp_path_factory.mktemp("mix") / "r.txt"
+    path.write_bytes((newline.join(lines) + newline + trailing).encode())
+    np.testing.assert_array_equal(read_boxes(path), rows)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    n_rows=st.integers(2, 3000),
+    data=st.data(),
+)
+def test_a_dropped_or_extra_field_is_reported_at_its_line(tmp_path_factory, n_rows, data):
+    bad = data.draw(st.integers(0, n_rows - 1))
+    extra = data.draw(st.booleans())
+    gap = data.draw(st.sampled_from([",", "\t", " "]))
+    rows = [gap.join(f"{i + k}.25" for k in range(4)) for i in range(n_rows)]
+    rows[bad] = rows[bad] + gap + "7.5" if extra else gap.join(rows[bad].split(gap)[:3])
+    path = tmp_path_factory.mktemp("bad") / "r.txt"
+    path.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ResultFormatError, match=f"got {5 if extra else 3} fields") as info:
+        read_boxes(path)
+    assert f"{path}:{bad + 1}:" in str(info.value)
+
+
+def test_concurrent_writers_never_expose_a_partial_file(tmp_path):
+    """Threads rewriting one file while another reads it: every read is one complete version."""
+    import threading
+
+    path = tmp_path / "seq.txt"
+    versions = [np.full((500, 4), float(k)) for k in range(4)]
+    write_boxes(path, versions[0])
+    stop = threading.Event()
+    errors: list[Exception] = []
+
+    def writer(k):
+        try:
+            while not stop.is_set():
+                write_boxes(path, versions[k])
+        except Exception as err:  # recorded: a failure in a thread must fail the test
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(1, 4)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(200):
+            boxes = read_boxes(path)
+            if boxes.shape != (500, 4) or len(np.unique(boxes)) != 1:
+                errors.append(AssertionError(f"partial or mixed file: {boxes.shape}"))
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors
+    assert [p.name for p in tmp_path.iterdir()] == ["seq.txt"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    box=st.tuples(st.floats(0, 1000), st.floats(0, 1000), st.floats(2, 500), st.floats(2, 500)),
+    change=st.tuples(st.floats(-20, 20), st.floats(-20, 20), st.floats(0.7, 1.4), st.floats(0.7, 1.4)),
+)
+def test_corner_rule_never_fires_on_consistent_xywh(box, change):
+    """A true x,y,w,h first row followed by a similar-sized box is never taken for corners;
+    the same box written as corners always is."""
+    x, y, w, h = box
+    second = [x + change[0], y + change[1], w * change[2], h * change[3]]
+    assert not first_row_is_corners(np.array([box, second]))
+    # written as corners, it is found unless its corner numbers also pass for a similar size
+    as_is_close = 1 / 1.5 <= (x + w) / second[2] <= 1.5 and 1 / 1.5 <= (y + h) / second[3] <= 1.5
+    assert first_row_is_corners(np.array([[x, y, x + w, y + h], second])) == (not as_is_close)

@@ -161,3 +161,38 @@ def test_config_loading_and_errors(tmp_path):
     with pytest.raises(ConfigError, match="trackr"):
         load_vot_config(path)
     assert main(["--config", str(path)]) == 2  # a bad config stops before the protocol starts
+
+
+def test_trax_session_over_a_socket(vot_sequence):
+    """The toolkit's other transport: it listens, the tracker connects to TRAX_SOCKET."""
+    import os
+    import socket
+
+    frames = sorted((vot_sequence / "color").glob("*.jpg"))[:4]
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    env = dict(os.environ, TRAX_SOCKET=str(listener.getsockname()[1]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reasoningtrack.integrations.vot", "--set", "reasoner=static", "--set", "tracker=kcf"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        client = Client(stream=listener.fileno(), timeout=60, log=lambda _: None)
+        objects, _ = client.initialize({"color": FileImage.create(str(frames[0]))}, [(Rectangle.create(*CROSSING_BOX), {})], {})
+        got = [objects[0][0].bounds()]
+        for path in frames[1:]:
+            objects, _ = client.frame({"color": FileImage.create(str(path))}, {}, [])
+            got.append(objects[0][0].bounds())
+        client.quit()
+        assert process.wait(timeout=30) == 0, process.stderr.read().decode()
+        assert process.stdout.read() == b""
+    finally:
+        listener.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    expected = reference_boxes(frames, CROSSING_BOX, "", VOTConfig(tracker="kcf", reasoner="static"))
+    np.testing.assert_allclose(np.array(got), expected, atol=1e-4)

@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from reasoningtrack.datasets.synthetic import WorldConfig, write_dataset
 from reasoningtrack.reasoning.base import Reasoner
 from reasoningtrack.reasoning.types import Reasoning
 from reasoningtrack.trackers.base import Backbone, Prediction
@@ -107,3 +108,15 @@ def still_boxes():
         return np.tile(np.asarray(box, dtype=np.float64), (count, 1))
 
     return make
+
+
+SYNTHETIC_SEQUENCES = 4
+SYNTHETIC_FRAMES = 30
+
+
+@pytest.fixture(scope="session")
+def synthetic_root(tmp_path_factory):
+    """A small synthetic world (test split) made by the data engineer's generator."""
+    root = tmp_path_factory.mktemp("synthetic")
+    write_dataset(root, sequences=SYNTHETIC_SEQUENCES, seed=3, config=WorldConfig(frames=SYNTHETIC_FRAMES), splits=("test",))
+    return root

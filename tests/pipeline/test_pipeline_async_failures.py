@@ -57,11 +57,11 @@ def test_async_applies_answers_late_and_never_blocks(still_boxes):
 
 def test_async_shutdown_drops_a_late_answer_and_leaves_no_thread(still_boxes):
     backbone = ReplayBackbone(still_boxes(12))
-    reasoner = ScriptedReasoner(lambda n, d, c: answer(True, "too late"), latency=0.3)
+    reasoner = ScriptedReasoner(lambda n, d, c: answer(True, "too late"), latency=1.0)
     run = make_run(backbone, reasoner, 12, mode="async", schedule={"interval": {"every": 10}})
     start = time.perf_counter()
     results = list(run)
-    assert time.perf_counter() - start < 0.2, "the end of the sequence waited for the reasoner"
+    assert time.perf_counter() - start < 0.5, "the end of the sequence waited for the reasoner"
     assert all(r.event is None for r in results)
     assert [e.status for e in run.closing_events] == ["dropped"]
     assert run.closing_events[0].frame == 10 and run.closing_events[0].applied_from is None
@@ -140,7 +140,7 @@ def test_hanging_reasoner_times_out_in_async_mode(still_boxes):
         results = list(run)
         events = [r.event for r in results if r.event is not None]
         assert [e.status for e in events] == ["timeout"]
-        assert max(r.timings.total_s for r in results[1:]) < 0.05
+        assert max(r.timings.total_s for r in results[1:]) < 0.5  # a waiting step would take 10 s
         assert len(reasoner.calls) == 1
     finally:
         release.set()

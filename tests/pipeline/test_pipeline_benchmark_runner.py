@@ -17,19 +17,11 @@ from typer.testing import CliRunner
 
 from reasoningtrack.cli import app
 from reasoningtrack.config import ConfigError
-from reasoningtrack.datasets.synthetic import WorldConfig, write_dataset
 from reasoningtrack.evaluation.results import read_boxes
 from reasoningtrack.pipeline.runner import parse_shard, shard_names
 
-SEQUENCES = 4
-FRAMES = 30
-
-
-@pytest.fixture(scope="session")
-def synthetic_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("synthetic")
-    write_dataset(root, sequences=SEQUENCES, seed=3, config=WorldConfig(frames=FRAMES), splits=("test",))
-    return root
+from conftest import SYNTHETIC_FRAMES as FRAMES
+from conftest import SYNTHETIC_SEQUENCES as SEQUENCES
 
 
 def names_of(root: Path) -> list[str]:
@@ -115,13 +107,19 @@ def test_failures_are_recorded_reported_and_retried(synthetic_root, tmp_path):
     assert not (out / "failures.json").exists() and (out / "report.json").exists()
 
 
-def test_workers_and_shards_give_the_same_files(synthetic_root, tmp_path):
+def test_workers_and_shards_give_the_same_files(synthetic_root, tmp_path, monkeypatch):
     single = tmp_path / "single"
     assert CliRunner().invoke(app, bench_args(synthetic_root, single, "--no-eval")).exit_code == 0
     parallel = tmp_path / "parallel"
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")  # two "GPUs": worker k is pinned to one of them
     result = CliRunner().invoke(app, bench_args(synthetic_root, parallel, "--no-eval", "--workers", "2"))
     assert result.exit_code == 0, result.output
     assert files_of(parallel) == files_of(single)
+    timings = [json.loads(p.read_text()) for p in (parallel / "timings").glob("*.json")]
+    assert len(timings) == SEQUENCES
+    assert all(t["worker_pid"] != os.getpid() for t in timings)  # ran in worker processes
+    pinned = {t["worker_pid"]: t["cuda_visible_devices"] for t in timings}
+    assert set(pinned.values()) <= {"3", "5"} and len(set(pinned.values())) == len(pinned)
 
     sharded = tmp_path / "sharded"
     for shard in ("1/2", "0/2"):
@@ -184,3 +182,24 @@ def test_resume_after_sigkill_gives_byte_identical_files(synthetic_root, tmp_pat
     for path, data in expected.items():
         assert got[path] == data, f"{path} differs after the resume"
     assert {p.stem for p in (killed / "timings").glob("*.json")} == set(names)
+
+
+def test_saved_config_reruns_the_benchmark(synthetic_root, tmp_path):
+    names = names_of(synthetic_root)
+    first = tmp_path / "first"
+    args = bench_args(synthetic_root, first, "--sequences", names[0], "--no-eval", "--policy", "cascaded",
+                      "--set", "schedule.triggers=interval,motion")
+    assert CliRunner().invoke(app, args).exit_code == 0
+    second = tmp_path / "second"
+    result = CliRunner().invoke(app, ["benchmark", "--config", str(first / "config.yaml"), "--no-eval", "--output", str(second)])
+    assert result.exit_code == 0, result.output
+    assert files_of(second) == files_of(first)
+
+
+def test_detect_gpus_follows_cuda_visible_devices(monkeypatch):
+    from reasoningtrack.pipeline.runner import detect_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0, 2,")
+    assert detect_gpus() == ["0", "2"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert detect_gpus() == []

@@ -217,3 +217,20 @@ def test_template_box_marking(still_boxes):
     reasoner = ScriptedReasoner(always())
     run(ReplayBackbone(still_boxes(11, box)), reasoner, 11, schedule={"interval": {"every": 10}}, template={"mark": "both"})
     assert tuple(reasoner.calls[0]["current"][28, 20]) == (255, 0, 0)  # bottom edge, default red
+
+
+def test_dynamic_static_fit_shortens_the_answer_so_both_parts_survive():
+    window = ReplayBackbone(np.zeros((1, 4)), window_words=9)
+    policy = TextPolicy(PolicyConfig(kind="dynamic+static", order="fit"), "a red car on the road", window.kept_text)
+    decision = policy.apply(answer(True, "a blue car turning left at the corner"))
+    assert decision.text == "a blue car. a red car on the road"  # 3 + 6 words = the 9-word window
+    assert decision.kept_text == decision.text and not decision.truncated
+    # everything fits: nothing is shortened
+    assert policy.apply(answer(True, "a blue car")).text == "a blue car. a red car on the road"
+    # the initial description alone is too long for the window: plain dynamic-first
+    tiny = ReplayBackbone(np.zeros((1, 4)), window_words=4)
+    policy = TextPolicy(PolicyConfig(kind="dynamic+static", order="fit"), "a red car on the road", tiny.kept_text)
+    assert policy.apply(answer(True, "a blue car")).text == "a blue car. a red car on the road"
+    # a backbone that reads no text: nothing to fit
+    policy = TextPolicy(PolicyConfig(kind="dynamic+static", order="fit"), "a red car", None)
+    assert policy.apply(answer(True, "a blue car turning left")).text == "a blue car turning left. a red car"

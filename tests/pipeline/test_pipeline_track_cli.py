@@ -131,3 +131,15 @@ def test_track_without_box_or_groundtruth_is_a_clear_error(tmp_path):
         cv2.imwrite(str(folder / f"{i:04d}.jpg"), np.zeros((32, 32, 3), np.uint8))
     result = CliRunner().invoke(app, ["track", str(folder), "--text", "x", "--output", str(tmp_path / "o")])
     assert result.exit_code == 2 and "no --box given" in result.output
+
+
+def test_track_a_synthetic_sequence_folder_without_box_or_text(synthetic_root, tmp_path):
+    name = (synthetic_root / "test.txt").read_text().split()[0]
+    folder = synthetic_root / "test" / name
+    result = CliRunner().invoke(app, ["track", str(folder / "imgs"), "--tracker", "kcf", "--reasoner", "heuristic",
+                                      "--interval", "10", "--no-video", "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    config = TrackRunConfig.from_yaml(tmp_path / "config.yaml")
+    assert config.text == (folder / "language.txt").read_text().strip()  # read from beside the frames
+    np.testing.assert_array_equal(read_boxes(tmp_path / "boxes.txt")[0], read_boxes(folder / "groundtruth.txt")[0])
+    assert len(read_boxes(tmp_path / "boxes.txt")) == len(list((folder / "imgs").iterdir()))

@@ -219,3 +219,28 @@ def test_options_are_validated():
         OpenAIConfig.from_dict({"max_retries": -1})
     cfg = OpenAIConfig.from_dict({"timeout": "2.5", "max_retries": "0", "base_url": "http://h/v1"})
     assert cfg.timeout == 2.5 and cfg.max_retries == 0
+
+
+def test_tracking_continues_when_the_server_is_down(shared_data):
+    """The pipeline logs each failed call and keeps tracking with the current text."""
+    from reasoningtrack.pipeline.config import PipelineConfig
+    from reasoningtrack.pipeline.session import build_tracker
+    from reasoningtrack.sources.images import list_images
+    from reasoningtrack.datasets.base import read_rgb
+
+    folder = shared_data / "sequences" / "Football1"
+    frames = [read_rgb(p) for p in list_images(folder / "img")[:12]]
+    box = [float(v) for v in (folder / "groundtruth_rect.txt").read_text().splitlines()[0].split(",")]
+    pipeline = PipelineConfig.from_dict({"schedule": {"triggers": ["interval"], "interval": {"every": 5}}})
+    tracker = build_tracker(
+        "csrt", {}, "openai",
+        {"base_url": f"http://127.0.0.1:{_free_port()}/v1", "model": "m", "max_retries": 0}, pipeline,
+    )
+    try:
+        results = list(tracker.run(frames, box, "the player in white"))
+    finally:
+        tracker.close()
+    assert len(results) == 12 and all(r.box.shape == (4,) for r in results)
+    events = [r.event for r in results if r.event is not None]
+    assert events and all(e.status == "error" and "cannot connect" in e.error for e in events)
+    assert all(r.text == "the player in white" for r in results)

@@ -136,8 +136,11 @@ def test_lora_adapter_loads_and_changes_output(tiny_qwen_dir, offline, reasoner,
 
 
 def test_missing_weights_say_how_to_get_them(tmp_path, offline):
-    with pytest.raises(ReasonerError, match="huggingface-cli download Qwen/Qwen2.5-VL-3B-Instruct"):
+    with pytest.raises(ReasonerError, match="hf download Qwen/Qwen2.5-VL-3B-Instruct --local-dir") as info:
         QwenReasoner(QwenConfig(model="Qwen/Qwen2.5-VL-3B-Instruct"))
+    assert "--model" in str(info.value) and "tiny-vlm" in str(info.value)
+    with pytest.raises(ReasonerError, match="hf download my-org/my-model"):
+        QwenReasoner(QwenConfig(model="my-org/my-model"))
     with pytest.raises(ReasonerError, match="no config.json"):
         QwenReasoner(QwenConfig(model=str(tmp_path)))
 
@@ -165,3 +168,50 @@ def test_cpu_defaults_to_float32(reasoner):
 
     assert reasoner.device.type == "cpu" and reasoner.dtype == torch.float32
     assert next(reasoner.model.parameters()).dtype == torch.float32
+
+
+def test_tiny_builder_rejects_bad_sizes(tmp_path):
+    from typer.testing import CliRunner
+
+    from reasoningtrack.cli import app
+
+    result = CliRunner().invoke(app, ["dev", "tiny-vlm", str(tmp_path / "m"), "--text-hidden", "66"])
+    assert result.exit_code == 2 and "divisible by heads" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_tokenizer_corpus_shapes_the_vocabulary(tmp_path):
+    from reasoningtrack.reasoning.tiny import _read_corpus, _train_tokenizer
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(["the zygomorphic quokka hops"] * 200) + "\n\n")
+    with_corpus = _train_tokenizer(_read_corpus(corpus, seed=0), vocab_size=600)
+    without = _train_tokenizer(_read_corpus(None, seed=0), vocab_size=600)
+    word = " zygomorphic quokka"
+    assert len(with_corpus.encode(word, add_special_tokens=False)) < len(without.encode(word, add_special_tokens=False))
+    assert with_corpus.decode(with_corpus.encode(word, add_special_tokens=False)) == word
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n")
+    with pytest.raises(ValueError, match="no non-empty line"):
+        _read_corpus(empty, seed=0)
+
+
+def test_release_prompt_through_the_chat_template(tiny_qwen_dir, shared_data):
+    """What the model reads with --prompt release: system = the release text, then 2 images, then
+    the description (the layout the released checkpoints were served with)."""
+    from transformers import AutoProcessor
+
+    from reasoningtrack.reasoning import build_messages
+
+    system = (shared_data / "prompts" / "release-system-prompt.txt").read_text(encoding="utf-8")
+    processor = AutoProcessor.from_pretrained(tiny_qwen_dir)
+    text = processor.apply_chat_template(
+        build_messages("release", "the wooden ship on the river", [None, None]),
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    assert text == (
+        f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n"
+        + "<|vision_start|><|image_pad|><|vision_end|>" * 2
+        + "the wooden ship on the river<|im_end|>\n<|im_start|>assistant\n"
+    )

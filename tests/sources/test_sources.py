@@ -232,3 +232,59 @@ def test_png_bmp_gray_and_alpha_become_rgb(tmp_path):
     frames = [f for _, f in open_source(tmp_path)]
     assert [f.shape for f in frames] == [(5, 6, 3)] * 3
     assert [f[0, 0].tolist() for f in frames] == [[77, 77, 77], [200, 0, 0], [0, 0, 200]]
+
+
+def test_truncated_video_is_reported_never_silently_short(crossing, tmp_path):
+    frames = [f for _, f in ImageFolderSource(sorted(crossing.glob("*.jpg"))[:40])]
+    path = tmp_path / "faststart.mp4"
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as container:  # index first
+        stream = container.add_stream(CODEC, rate=30)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])  # the index still says 40 frames
+
+    source = VideoSource(path)
+    assert source.frame_count == 40
+    with pytest.raises(SourceError, match=r"faststart\.mp4: video ended after \d+ of 40 frames") as info:
+        list(source)
+    decoded = info.value.index
+    assert 0 < decoded < 40
+    skipping = VideoSource(path, skip_corrupt=True)
+    with pytest.warns(SkippedFrameWarning, match="ended after"):
+        assert len(list(skipping)) == decoded
+    assert [i for i, _ in skipping.skipped] == list(range(decoded, 40))
+
+
+def test_unknown_frame_count_and_early_stop(crossing, tmp_path):
+    frames = [f for _, f in ImageFolderSource(sorted(crossing.glob("*.jpg"))[:10])]
+    video = open_source(encode(tmp_path / "clip.mkv", frames))  # Matroska stores no frame count
+    assert video.frame_count is None and video.fps == pytest.approx(30.0)
+    with pytest.raises(TypeError, match="not known"):
+        len(video)
+    assert len(list(video)) == 10  # list() copes with the unknown length
+
+    source = ImageFolderSource(crossing, workers=3, prefetch=4)
+    stream = iter(source)
+    for _ in range(5):
+        next(stream)
+    stream.close()  # an abandoned pass stops its decoder threads
+    assert not any(t.name.startswith("rt-frames") and t.is_alive() for t in threading.enumerate())
+    assert source.frames_decoded <= 5 + source.prefetch
+
+
+def test_in_memory_sequence_is_read_through_read_frame():
+    from reasoningtrack.datasets.synthetic import WorldConfig, generate_sequence
+
+    generated = generate_sequence(seed=3, index=1, config=WorldConfig(frames=20))
+    source = open_source(generated.to_sequence(), workers=2)
+    assert isinstance(source, SequenceSource) and len(source) == 20 and source.size == (320, 240)
+    pairs = list(source)
+    assert [i for i, _ in pairs] == list(range(20))
+    for (_, frame), expected in zip(pairs, generated.frames):
+        np.testing.assert_array_equal(frame, expected)

@@ -12,7 +12,7 @@ from reasoningtrack.evaluation.protocols import LASOT_MATLAB
 from reasoningtrack.evaluation.results import read_boxes
 from reasoningtrack.sources import open_source
 from reasoningtrack.trackers import BACKBONES, BackboneError
-from reasoningtrack.trackers.opencv import ALGORITHMS, NONDETERMINISTIC, OpenCVTracker, OpenCVTrackerConfig
+from reasoningtrack.trackers.opencv import ALGORITHMS, NONDETERMINISTIC, OpenCVTracker, OpenCVTrackerConfig, _params
 
 # Success AUC (LaSOT rule: mean over IoU thresholds 0:0.05:1 of the fraction of frames with IoU >
 # thr, frame 1 counted as the ground truth) measured with opencv-contrib 5.0.0: Crossing 77.1,
@@ -134,7 +134,11 @@ def test_config_options_and_errors(tmp_path):
     tracker.initialize(frames[0], [20, 40, 30, 30])
     assert tracker.track(frames[1]).score == 1.0
     with pytest.raises(ConfigError, match="unknown OpenCV parameter 'psr'"):
-        BACKBONES.build("csrt", params={"psr": 1}).initialize(frames[0], [20, 40, 30, 30])
+        BACKBONES.build("csrt", params={"psr": 1})
+    filled = _params(OpenCVTrackerConfig(algorithm="csrt", params={"use_hog": "false", "padding": 2}))
+    assert filled.use_hog is False and filled.padding == 2.0  # strict coercion, as for config fields
+    with pytest.raises(ConfigError, match="expected true/false"):
+        BACKBONES.build("csrt", params={"use_hog": [1, 2]})
     with pytest.raises(ConfigError, match="no parameters"):
         BACKBONES.build("mosse", params={"x": 1})
     with pytest.raises(ConfigError, match="unknown option"):

@@ -64,3 +64,25 @@ def test_invalid_json_names_line(tmp_path):
     path.write_text('[\n  {"instruction": }\n]')
     with pytest.raises(LlamaFactoryError, match=r"broken.json:2:"):
         read_llamafactory(path)
+
+
+def test_imported_release_rows_become_sft_conversations(shared_data, tmp_path):
+    """Frames found under --image-root (here the real sample0001 pair) are decoded for SFT."""
+    import shutil
+
+    from reasoningtrack.training.conversations import to_sft_dataset
+    from reasoningtrack.training.llamafactory import samples_to_dataset, with_images
+
+    source = shared_data / "reasoningtrack-release" / "sft" / "sft_dataset_OTB.json"
+    first = read_llamafactory(source)[:1]
+    folder = tmp_path / "OTB_RLsamples" / "sample0001"
+    folder.mkdir(parents=True)
+    for name in ("img1.jpg", "img2.jpg"):
+        shutil.copy(shared_data / "reasoningtrack-release" / "sample0001" / name, folder / name)
+    sft = to_sft_dataset(with_images(samples_to_dataset(first, tmp_path, source="OTB")), "release")
+    row = sft[0]
+    assert [im.size for im in row["images"]] == [(640, 360), (640, 360)]
+    assert row["completion"][0]["content"][0]["text"] == first[0].output
+    user = row["prompt"][-1]["content"]
+    assert [part["type"] for part in user].count("image") == 2
+    assert first[0].description in " ".join(part.get("text") or "" for part in user)

@@ -59,6 +59,14 @@ def synth(
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"wrote {sequences} sequences x {len(split_names)} splits ({', '.join(split_names)}) to {out}")
+    from ..datasets.synthetic import ATTRIBUTES, SyntheticDataset
+
+    for split in split_names:
+        seqs = list(SyntheticDataset(out, split))
+        counts = ", ".join(f"{code} {sum(s.attributes[code] for s in seqs)}" for code in ATTRIBUTES)
+        absent = sum(int(s.absent.sum()) for s in seqs)
+        frames_total = sum(len(s.ground_truth) for s in seqs)
+        typer.echo(f"  {split}: {len(seqs)} sequences, {frames_total} frames, {absent} absent; sequences with {counts}")
 
 
 @data_app.command("list")
@@ -148,6 +156,10 @@ def info(
         for row in rows:
             table.add_row(row[0], str(row[1]), str(row[2]), str(row[3]), row[4])
         console.print(table)
+    other_folders = getattr(ds, "other_folders", None)
+    if callable(other_folders) and other_folders():
+        names_ = ", ".join(p.name for p in other_folders())
+        console.print(f"not sequences (no ground-truth file): {escape(names_)}", highlight=False)
     for line in problems:
         console.print(f"[yellow]mismatch[/yellow] {escape(line)}", highlight=False)
     for line in errors:

@@ -30,14 +30,18 @@ def tiny_vlm(
     from ..reasoning.tiny import build_tiny_qwen
 
     console = Console(stderr=True)
-    with console.status(f"building a tiny Qwen2.5-VL in {out_dir} ..."):
-        path = build_tiny_qwen(
-            out_dir,
-            seed=seed,
-            tokenizer_corpus=tokenizer_corpus,
-            text_hidden=text_hidden,
-            layers=layers,
-            vision_depth=vision_depth,
-            vocab_size=vocab_size,
-        )
+    try:
+        with console.status(f"building a tiny Qwen2.5-VL in {out_dir} ..."):
+            path = build_tiny_qwen(
+                out_dir,
+                seed=seed,
+                tokenizer_corpus=tokenizer_corpus,
+                text_hidden=text_hidden,
+                layers=layers,
+                vision_depth=vision_depth,
+                vocab_size=vocab_size,
+            )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
     typer.echo(str(path))

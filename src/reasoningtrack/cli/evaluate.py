@@ -77,8 +77,7 @@ def evaluate(
 ) -> None:
     """Evaluate trackers' raw results: PR, NPR and SR (AUC), overall, per sequence and per attribute.
 
-    The numbers are those of the benchmark's official toolkit (LaSOT/TNL2K/TNLLT MATLAB code,
-    got10k-toolkit) unless --protocol names another toolkit's rules; see docs/evaluation.md.
+    The numbers are those of the benchmark's official toolkit (LaSOT/TNL2K/TNLLT MATLAB code, got10k-toolkit) unless --protocol names another toolkit's rules; see docs/evaluation.md.
     """
     from rich.console import Console
 

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+from ._apps import app
 
 _COMPONENT_HELP = "Backbone and reasoner options"
 _PIPELINE_HELP = "Reasoning schedule and text policy"
@@ -294,6 +294,8 @@ def _benchmark_with_progress(runner, evaluate: bool) -> None:
     console = Console(stderr=True, soft_wrap=True)
     progress = Progress(TextColumn("[bold]sequences"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                         TimeElapsedColumn(), console=console)
+    if runner.config.pipeline.mode == "async":
+        console.print("note: async reasoning depends on timing; results of two runs may differ (use --sync to reproduce)")
     with progress:
         task = progress.add_task("benchmark", total=None, info="")
 
@@ -322,8 +324,15 @@ def _benchmark_with_progress(runner, evaluate: bool) -> None:
             console.print(f"[red]failed[/] {escape(outcome.name)}: {escape(outcome.error or '')}", highlight=False)
         console.print(f"details in {runner.plan.failures_file}; rerun the same command to retry them", highlight=False)
         raise typer.Exit(1)
-    if evaluate:
-        report = runner.evaluate_results()
+    if evaluate and not outcomes:
+        console.print("nothing to evaluate: no sequence selected")
+    elif evaluate:
+        from ..evaluation import EvaluationError
+
+        try:
+            report = runner.evaluate_results()
+        except (EvaluationError, FileNotFoundError) as exc:
+            _fail(f"evaluation failed: {exc}", code=1)
         console.print(f"evaluation written to {runner.output / 'report.json'}", highlight=False)
         _print_scores(console, report)
 

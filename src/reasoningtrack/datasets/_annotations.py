@@ -10,7 +10,7 @@ import numpy as np
 
 from .base import DatasetError
 
-__all__ = ["read_box_table", "read_flags", "read_sentence", "read_name_list", "natural_key", "align_flags"]
+__all__ = ["read_box_table", "read_box_tables", "read_flags", "read_sentence", "read_name_list", "natural_key", "align_flags"]
 
 
 def read_box_table(path: Path) -> np.ndarray:
@@ -31,6 +31,21 @@ def read_box_table(path: Path) -> np.ndarray:
 
 
 _FLAG_SPLIT = re.compile(rb"[\s,;]+")
+_FLAG_BYTES = np.zeros(256, dtype=bool)
+_FLAG_BYTES[list(b"01 \t\r\n,;")] = True
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[list(b"01")] = True
+
+
+def _fast_flags(data: bytes) -> np.ndarray | None:
+    """Single-character 0/1 tokens separated by whitespace/commas, vectorised; None if unsure."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    if not _FLAG_BYTES[b].all():
+        return None
+    digit = _DIGIT[b]
+    if (digit[1:] & digit[:-1]).any():  # "10", "011": not a flag
+        return None
+    return b[digit] == ord("1")
 
 
 def read_flags(path: Path, count: int | None = None, what: str = "0/1 flags") -> np.ndarray:
@@ -42,16 +57,31 @@ def read_flags(path: Path, count: int | None = None, what: str = "0/1 flags") ->
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise DatasetError(f"missing annotation file {path}") from None
-    tokens = [t for t in _FLAG_SPLIT.split(data.strip()) if t]
-    bad = [t for t in tokens if t not in (b"0", b"1")]
-    if bad:
+    flags = _fast_flags(data)
+    if flags is None:
+        tokens = [t for t in _FLAG_SPLIT.split(data.strip()) if t]
         for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
             if any(tok not in ("0", "1") for tok in re.split(r"[\s,;]+", line.strip()) if tok):
                 raise DatasetError(f"{path}:{number}: expected {what}, got {line.strip()!r}")
-        raise DatasetError(f"{path}: expected {what}, got {bad[0]!r}")
-    if count is not None and len(tokens) != count:
-        raise DatasetError(f"{path}: expected {count} {what}, got {len(tokens)}")
-    return np.array([t == b"1" for t in tokens], dtype=bool)
+        flags = np.array([t == b"1" for t in tokens], dtype=bool)
+    if count is not None and len(flags) != count:
+        raise DatasetError(f"{path}: expected {count} {what}, got {len(flags)}")
+    return flags
+
+
+def read_box_tables(paths: list[Path]) -> list[np.ndarray]:
+    """Many ``x,y,w,h`` files at once: plain comma-separated ones are converted in one call
+    (see ``evaluation.evaluate.parse_comma_files``), the others by :func:`read_box_table`."""
+    from ..evaluation.evaluate import parse_comma_files
+
+    blobs = []
+    for path in paths:
+        try:
+            blobs.append(Path(path).read_bytes())
+        except FileNotFoundError:
+            raise DatasetError(f"missing annotation file {path}") from None
+    parsed = parse_comma_files(blobs)
+    return [boxes if boxes is not None else read_box_table(path) for path, boxes in zip(paths, parsed)]
 
 
 def align_flags(flags: np.ndarray, n_rows: int, path: Path) -> np.ndarray:

@@ -25,13 +25,13 @@ class DatasetError(ValueError):
 
 
 def read_rgb(path: str | Path) -> np.ndarray:
-    """Read one image file as an HxWx3 uint8 RGB array (OpenCV decode, as the toolkits do)."""
-    import cv2
+    """Read one image file as an HxWx3 uint8 RGB array; a truncated or corrupt file is an error.
 
-    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if img is None:
-        raise DatasetError(f"cannot read image {path}: missing, unreadable or not an image")
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    One decoder for the whole package: :func:`reasoningtrack.sources.images.decode_rgb`.
+    """
+    from ..sources.images import decode_rgb
+
+    return decode_rgb(path)
 
 
 @dataclass

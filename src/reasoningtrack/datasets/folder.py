@@ -145,6 +145,11 @@ class FolderDataset(Dataset):
 
     def sequence_names(self) -> list[str]:
         folders = self._sequence_folders()
+        if not folders:
+            raise DatasetError(
+                f"folder dataset: {self.root} holds no sequence (neither it nor a subfolder has one of "
+                f"{', '.join(GROUND_TRUTH_NAMES)})"
+            )
         wanted = ("train", "test") if self.split == "all" else (self.split,)
         lists = [self.root / f"{s}.txt" for s in wanted if (self.root / f"{s}.txt").is_file()]
         if self.single or not any((self.root / f"{s}.txt").is_file() for s in ("train", "test")):

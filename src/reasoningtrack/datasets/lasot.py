@@ -26,7 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._annotations import align_flags, natural_key, read_box_table, read_flags, read_name_list, read_sentence
+from ._annotations import (
+    align_flags,
+    natural_key,
+    read_box_table,
+    read_box_tables,
+    read_flags,
+    read_name_list,
+    read_sentence,
+)
 from .base import Dataset, DatasetError, Sequence
 
 __all__ = ["LaSOT", "LASOT_ATTRIBUTES", "is_lasot_annos_dir", "find_annos_dir"]
@@ -147,32 +155,39 @@ class LaSOT(Dataset):
         return list(self._names)
 
     # -- loading -----------------------------------------------------------------------------
-    def _load_from_annos(self, name: str, annos: Path) -> tuple[np.ndarray, np.ndarray, dict[str, bool], str]:
-        gt_path = annos / f"{name}.txt"
-        gt = read_box_table(gt_path)
-        absent_path = annos / "absent" / f"{name}.txt"
-        absent = align_flags(read_flags(absent_path, what="0/1 absent flags"), len(gt), absent_path)
-        att = read_flags(annos / "att" / f"{name}.txt", len(self.attribute_names), "attribute flags")
-        attributes = dict(zip(self.attribute_names, map(bool, att)))
-        description = read_sentence(annos / "nlp" / f"{name}.txt")
-        return gt, absent, attributes, description
+    def _gt_path(self, name: str) -> Path:
+        if self.annos_dir is not None and (self.annos_dir / f"{name}.txt").is_file():
+            return self.annos_dir / f"{name}.txt"
+        if name in self._seq_dirs:
+            return self._seq_dirs[name] / "groundtruth.txt"
+        where = self.annos_dir if self.annos_dir is not None else self.root
+        raise DatasetError(f"{self.name}: no sequence {name!r} under {where}")
 
-    def load(self, name: str) -> Sequence:
+    def __iter__(self):
+        """All sequences, ground truths parsed in one batch (much faster than one by one)."""
+        names = self.sequence_names()
+        for name, gt in zip(names, read_box_tables([self._gt_path(n) for n in names])):
+            yield self.load(name, gt)
+
+    def load(self, name: str, ground_truth: np.ndarray | None = None) -> Sequence:
+        gt_path = self._gt_path(name)
+        gt = read_box_table(gt_path) if ground_truth is None else ground_truth
         seq_dir = self._seq_dirs.get(name)
         attributes: dict[str, bool] = {}
-        if self.annos_dir is not None and (self.annos_dir / f"{name}.txt").is_file():
-            gt, absent, attributes, description = self._load_from_annos(name, self.annos_dir)
-        elif seq_dir is not None:
-            gt = read_box_table(seq_dir / "groundtruth.txt")
+        if self.annos_dir is not None and gt_path.parent == self.annos_dir:
+            annos = self.annos_dir
+            absent_path = annos / "absent" / f"{name}.txt"
+            absent = align_flags(read_flags(absent_path, what="0/1 absent flags"), len(gt), absent_path)
+            att = read_flags(annos / "att" / f"{name}.txt", len(self.attribute_names), "attribute flags")
+            attributes = dict(zip(self.attribute_names, map(bool, att)))
+            description = read_sentence(annos / "nlp" / f"{name}.txt")
+        else:
             occlusion = read_flags(seq_dir / "full_occlusion.txt", what="0/1 occlusion flags")
             out_of_view = read_flags(seq_dir / "out_of_view.txt", what="0/1 out-of-view flags")
             absent = align_flags(occlusion, len(gt), seq_dir / "full_occlusion.txt") | align_flags(
                 out_of_view, len(gt), seq_dir / "out_of_view.txt"
             )
             description = read_sentence(seq_dir / "nlp.txt")
-        else:
-            where = self.annos_dir if self.annos_dir is not None else self.root
-            raise DatasetError(f"{self.name}: no sequence {name!r} under {where}")
         frames_fn = None
         if seq_dir is not None:
             img_dir = seq_dir / "img"

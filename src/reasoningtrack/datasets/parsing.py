@@ -87,18 +87,19 @@ def read_integers(path: str | os.PathLike, what: str = "integer file") -> np.nda
     tokens = raw.translate(_TO_SPACE).split()
     if not tokens:
         return np.zeros(0, dtype=np.int64)
-    try:
-        values = np.array(tokens, dtype=np.float64)
-        if np.isfinite(values).all() and (values == np.round(values)).all():
-            return values.astype(np.int64)
-    except ValueError:
-        pass
+    if b"_" not in raw:  # numpy would accept "1_0"; the line-by-line check below refuses it
+        try:
+            values = np.array(tokens, dtype=np.float64)
+            if np.isfinite(values).all() and (values == np.round(values)).all():
+                return values.astype(np.int64)
+        except ValueError:
+            pass
     for number, line in enumerate(_read_text_lines(path), start=1):
         for token in _DELIMITERS.split(line.strip()):
             if not token:
                 continue
             try:
-                value = float(token)
+                value = float(token) if "_" not in token else float("nan")
             except ValueError:
                 value = float("nan")
             if not np.isfinite(value) or value != round(value):

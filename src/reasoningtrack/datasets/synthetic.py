@@ -18,7 +18,7 @@ loaders::
                                           when absent; the visible part when partly out of view)
                        absent_label.txt   one flag per frame, TNLLT's convention: 1 = present,
                                           0 = absent (less than 10% of the target in view)
-                       attributes.txt     the codes that apply, comma-separated (e.g. "CC, OV")
+                       attributes.txt     0/1 flags, comma-separated, in the order CC,SV,OV,DIS
                        language.txt       the description of frame 1
                        events.json        per-frame facts and the list of events
 
@@ -59,6 +59,9 @@ __all__ = [
     "position_phrase",
     "size_word",
     "motion_word",
+    "make_background",
+    "draw_object",
+    "WorldObject",
 ]
 
 FORMAT_VERSION = 1
@@ -195,7 +198,9 @@ def describe(colour: str, shape: str, position: str | None, motion: str | None =
 
 
 @dataclass
-class _Object:
+class WorldObject:
+    """A drawn object: centre, size (pixels) and fill colour (RGB, floats while blending)."""
+
     cx: float
     cy: float
     w: float
@@ -260,7 +265,7 @@ def _smoothstep(t: float) -> float:
     return t * t * (3 - 2 * t)
 
 
-def _visible_box(obj: _Object, width: int, height: int) -> tuple[np.ndarray, float]:
+def _visible_box(obj: WorldObject, width: int, height: int) -> tuple[np.ndarray, float]:
     x1, y1, x2, y2 = obj.cx - obj.w / 2, obj.cy - obj.h / 2, obj.cx + obj.w / 2, obj.cy + obj.h / 2
     cx1, cy1, cx2, cy2 = max(x1, 0.0), max(y1, 0.0), min(x2, float(width)), min(y2, float(height))
     if cx2 <= cx1 or cy2 <= cy1:
@@ -329,22 +334,23 @@ class _Script:
         )
 
 
-def _simulate(script: _Script, cfg: WorldConfig) -> tuple[list[_Object], list[_Object | None], list[dict], list[dict]]:
+def _simulate(script: _Script, cfg: WorldConfig) -> tuple[list[WorldObject], list[WorldObject | None], list[dict], list[dict]]:
     """Move the target (and distractor) frame by frame; returns states, events and raw motion."""
     W, H, n = cfg.width, cfg.height, cfg.frames
     margin = 2.0
-    target_states: list[_Object] = []
-    distractor_states: list[_Object | None] = []
+    target_states: list[WorldObject] = []
+    distractor_states: list[WorldObject | None] = []
     motions: list[dict] = []
     events: list[dict] = []
     cx, cy = script.cx, script.cy
     colour_from = colour_to = script.colour
     colour_start = None
-    phase, phase_frames, leave_side = "normal", 0, None
+    phase, phase_frames, leave_side, leave_speed = "normal", 0, None, 5.0
     seg_index = 0
     vx = vy = 0.0
     distractor_x = None
     distractor_cy = None
+    distractor_vy = script.distractor["vy"] if script.distractor else 0.0
     for f in range(n):
         # scale
         scale = 1.0
@@ -367,6 +373,9 @@ def _simulate(script: _Script, cfg: WorldConfig) -> tuple[list[_Object], list[_O
             if script.leave and f == script.leave[0]:
                 leave_side = "left" if cx < W / 2 else "right"
                 phase, phase_frames = "leaving", 0
+                # out of view within ~15% of the sequence, whatever its length
+                distance = (cx + w / 2) if leave_side == "left" else (W - cx + w / 2)
+                leave_speed = min(max(distance / max(0.15 * n, 4.0), 5.0), 12.0)
             else:
                 _, direction, speed = script.segments[seg_index]
                 if f == 0 or script.segments[seg_index][0] == f:
@@ -377,7 +386,7 @@ def _simulate(script: _Script, cfg: WorldConfig) -> tuple[list[_Object], list[_O
                 if cy + vy - h / 2 < margin or cy + vy + h / 2 > H - margin:
                     vy = -vy
         if phase == "leaving":
-            vx, vy = (-5.0 if leave_side == "left" else 5.0), 0.0
+            vx, vy = (-leave_speed if leave_side == "left" else leave_speed), 0.0
             if cx + w / 2 < 0 or cx - w / 2 > W:
                 phase, phase_frames = "away", 0
                 vx = 0.0
@@ -392,10 +401,10 @@ def _simulate(script: _Script, cfg: WorldConfig) -> tuple[list[_Object], list[_O
                 phase = "normal"
         if f > 0:
             cx, cy = cx + vx, cy + vy
-        if phase in ("normal",):  # keep a grown target inside the view
+        if phase == "normal":  # keep a grown target inside the view
             cx = min(max(cx, w / 2 + margin), W - w / 2 - margin)
             cy = min(max(cy, h / 2 + margin), H - h / 2 - margin)
-        target_states.append(_Object(cx, cy, w, h, rgb))
+        target_states.append(WorldObject(cx, cy, w, h, rgb))
         motions.append({"dx": vx, "dy": vy, "phase": phase, "side": leave_side, "blend": blend,
                         "colour_from": colour_from, "colour_to": colour_to})
         # distractor: same shape, in the other half, moving vertically
@@ -406,14 +415,14 @@ def _simulate(script: _Script, cfg: WorldConfig) -> tuple[list[_Object], list[_O
                 distractor_x = W * 0.78 if cx < W / 2 else W * 0.22
                 distractor_cy = d["y"] * H
                 events.append({"frame": f + 1, "kind": "distractor_appears", "colour": d["colour"]})
-            distractor_cy += d["vy"]
+            distractor_cy += distractor_vy
             if distractor_cy - dh / 2 < margin or distractor_cy + dh / 2 > H - margin:
-                d["vy"] = -d["vy"]
+                distractor_vy = -distractor_vy
                 distractor_cy = min(max(distractor_cy, dh / 2 + margin), H - dh / 2 - margin)
-            distractor_states.append(_Object(distractor_x, distractor_cy, dw, dh, tuple(float(c) for c in PALETTE[d["colour"]])))
+            distractor_states.append(WorldObject(distractor_x, distractor_cy, dw, dh, tuple(float(c) for c in PALETTE[d["colour"]])))
         else:
             if d and f == d["end"] and distractor_x is not None:
-                events.append({"frame": f + 1, "kind": "distractor_leaves"})
+                events.append({"frame": f + 1, "kind": "distractor_disappears"})
             distractor_states.append(None)
     return target_states, distractor_states, motions, events
 
@@ -494,7 +503,7 @@ def _shade(rgb: Iterable[float], amount: float) -> tuple[int, int, int]:
     return tuple(int(round(c * amount)) for c in rgb)
 
 
-def draw_object(canvas: np.ndarray, shape: str, obj: _Object) -> None:
+def draw_object(canvas: np.ndarray, shape: str, obj: WorldObject) -> None:
     """Draw a target-like object in place: filled shape, outline, inner pattern (for features)."""
     import cv2
 
@@ -632,7 +641,8 @@ def write_sequence(seq: SyntheticSequence, folder: str | os.PathLike) -> Path:
             raise DatasetError(f"cannot write {tmp / 'imgs' / f'{i:05d}.png'}")
     write_boxes(tmp / "groundtruth.txt", seq.ground_truth)
     (tmp / "absent_label.txt").write_text("".join("0\n" if a else "1\n" for a in seq.absent))
-    (tmp / "attributes.txt").write_text(", ".join(code for code, on in seq.attributes.items() if on) + "\n")
+    # TNLLT's form: one comma-separated row of 0/1 flags, in the order of ATTRIBUTES
+    (tmp / "attributes.txt").write_text(",".join("1" if seq.attributes[code] else "0" for code in ATTRIBUTES) + "\n")
     (tmp / "language.txt").write_text(seq.description + "\n")
     meta = {
         "format": FORMAT_VERSION,
@@ -667,6 +677,8 @@ def write_dataset(
     parameters; different parameters raise (choose another folder or delete it). ``progress``
     is called as ``progress(done, total, name)``.
     """
+    from ..evaluation.results import write_text_atomic
+
     cfg = (config or WorldConfig()).validate()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -685,8 +697,6 @@ def write_dataset(
                 "use another --out folder or delete it"
             )
     else:
-        from ..evaluation.results import write_text_atomic
-
         write_text_atomic(manifest_path, json.dumps(manifest, indent=1) + "\n")
     total, done = sequences * len(splits), 0
     for split in splits:
@@ -700,7 +710,7 @@ def write_dataset(
             done += 1
             if progress:
                 progress(done, total, name)
-        (out / f"{split}.txt").write_text("\n".join(names) + "\n")
+        write_text_atomic(out / f"{split}.txt", "\n".join(names) + "\n")
     return out
 
 

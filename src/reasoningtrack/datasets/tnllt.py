@@ -63,6 +63,9 @@ class TNLLT(Dataset):
             return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
         return []
 
+    def _split_source(self, split: str) -> bool:
+        return (self.root / f"{split}.txt").is_file() or (self.root / f"TNLLT_{split}").is_dir()
+
     def _has_split_info(self) -> bool:
         return any(
             (self.root / f"{s}.txt").is_file() or (self.root / f"TNLLT_{s}").is_dir() for s in ("train", "test")
@@ -73,6 +76,11 @@ class TNLLT(Dataset):
             names: dict[str, str] = {}
             if self._has_split_info():
                 wanted = ("train", "test") if self.split == "all" else (self.split,)
+                if self.split != "all" and not self._split_source(self.split):
+                    raise DatasetError(
+                        f"{self.name}: no {self.split} split under {self.root} (neither {self.split}.txt nor "
+                        f"TNLLT_{self.split}/, while the other split is there)"
+                    )
                 for split in wanted:
                     for name in self._split_names(split):
                         if name in names:

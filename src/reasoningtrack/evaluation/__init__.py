@@ -8,6 +8,7 @@ when plots are drawn.
 
 from .evaluate import evaluate_trackers, load_results, score_tracker
 from .metrics import (
+    CurveTable,
     EvaluationError,
     FrameErrors,
     LengthMismatchError,
@@ -15,6 +16,7 @@ from .metrics import (
     SequenceCurves,
     SequenceRejected,
     aggregate,
+    batch_curves,
     frame_errors,
     sequence_curves,
 )
@@ -25,6 +27,7 @@ __all__ = [
     "evaluate_trackers",
     "load_results",
     "score_tracker",
+    "CurveTable",
     "EvaluationError",
     "FrameErrors",
     "LengthMismatchError",
@@ -32,6 +35,7 @@ __all__ = [
     "SequenceCurves",
     "SequenceRejected",
     "aggregate",
+    "batch_curves",
     "frame_errors",
     "sequence_curves",
     "DEFAULT_PROTOCOLS",

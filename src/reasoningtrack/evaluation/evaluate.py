@@ -20,7 +20,7 @@ from typing import Iterable, Mapping, Sequence as Seq
 import numpy as np
 
 from ..datasets.base import Dataset, Sequence
-from .metrics import EvaluationError, SequenceCurves, aggregate, batch_curves
+from .metrics import CurveTable, EvaluationError, SequenceCurves, batch_curves
 from .protocols import Protocol, default_protocol, get_protocol
 from .report import Report, TrackerReport
 from .results import ResultsMissingError, find_result_file, read_boxes
@@ -31,8 +31,17 @@ _COMMA, _NEWLINE = 44, 10
 _ROW_PATTERN = np.frombuffer(b",,,\n", dtype=np.uint8)
 
 
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    return pd
+
+
 def _plain_rows(data: bytes) -> int:
-    """Rows of a file made only of ``a,b,c,d\\n`` rows with non-empty fields, else -1."""
+    """Rows of a file made only of ``a,b,c,d\\n`` rows with non-empty fields, else -1 (exact
+    structure check, used when the converter itself does not check fields: numpy)."""
     b = np.frombuffer(data, dtype=np.uint8)
     idx = np.flatnonzero((b == _COMMA) | (b == _NEWLINE))
     n = len(idx) // 4
@@ -45,12 +54,18 @@ def _plain_rows(data: bytes) -> int:
     return n
 
 
+def _counted_rows(data: bytes) -> int:
+    """Rows if the file has exactly three commas per newline, else -1. Enough with pandas, whose
+    C reader (4 named columns, no NA for empty) raises on a row with more or fewer fields or an
+    empty one; a blank line makes it return fewer rows than counted (then rejected)."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    rows = int(np.count_nonzero(b == _NEWLINE))
+    return rows if rows > 0 and int(np.count_nonzero(b == _COMMA)) == 3 * rows else -1
+
+
 def _convert_block(block: bytes, rows: int) -> np.ndarray | None:
-    """Rows ``a,b,c,d\\n`` to ``(rows, 4)`` float64, correctly rounded; None if a token is bad."""
-    try:
-        import pandas as pd
-    except ImportError:
-        pd = None
+    """Rows ``a,b,c,d\\n`` to ``(rows, 4)`` float64, correctly rounded; None if any row is bad."""
+    pd = _pandas()
     try:
         if pd is not None:
             frame = pd.read_csv(
@@ -64,30 +79,37 @@ def _convert_block(block: bytes, rows: int) -> np.ndarray | None:
                 keep_default_na=False,
                 na_values=["nan", "NaN", "NAN", "-nan", "-NaN"],
             )
-            values = frame.to_numpy(dtype=np.float64)
-        else:
-            values = np.array(block[:-1].replace(b"\n", b",").split(b","), dtype=np.float64).reshape(-1, 4)
-    except (ValueError, TypeError):
+            if len(frame) != rows:
+                return None
+            # column by column into a Fortran-ordered array: no row interleaving copy, and the
+            # metrics read boxes column-wise anyway
+            values = np.empty((4, rows), dtype=np.float64)
+            for j in range(4):
+                values[j] = frame[j].to_numpy(dtype=np.float64)
+            return values.T
+        values = np.array(block[:-1].replace(b"\n", b",").split(b","), dtype=np.float64)
+    except (ValueError, TypeError):  # pandas' ParserError is a ValueError
         return None
-    return values if values.shape == (rows, 4) else None
+    return values.reshape(-1, 4) if values.size == 4 * rows else None
 
 
 def parse_comma_files(blobs: Seq[bytes]) -> list[np.ndarray | None]:
     """Parse many files' bytes at once; None for a file that needs the tolerant reader."""
     out: list[np.ndarray | None] = [None] * len(blobs)
     plain: list[tuple[int, bytes, int]] = []
+    count_rows = _counted_rows if _pandas() is not None else _plain_rows
     for i, data in enumerate(blobs):
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
         if data and not data.endswith(b"\n"):
             data += b"\n"
-        rows = _plain_rows(data) if data else -1
+        rows = count_rows(data) if data else -1
         if rows > 0:
             plain.append((i, data, rows))
     if not plain:
         return out
     values = _convert_block(b"".join(d for _, d, _ in plain), sum(r for _, _, r in plain))
-    if values is None:  # some token is not a number: convert file by file to isolate it
+    if values is None:  # some row is malformed: convert file by file to isolate it
         for i, data, rows in plain:
             out[i] = _convert_block(data, rows)
         return out
@@ -207,15 +229,17 @@ def evaluate_trackers(
     trackers: dict[str, TrackerReport] = {}
     for tracker in results:
         curves, rejected = score_tracker(evaluated, predictions[tracker], proto, tracker)
+        scored = [s for s in evaluated if s.name in curves]
+        table = CurveTable.stack([curves[s.name] for s in scored], proto)
         per_attribute = {}
         for attr in attribute_names:
-            subset = [curves[s.name] for s in evaluated if s.attributes.get(attr) and s.name in curves]
-            if subset:
-                per_attribute[attr] = aggregate(subset, proto)
+            rows = np.array([i for i, s in enumerate(scored) if s.attributes.get(attr)], dtype=np.intp)
+            if len(rows):
+                per_attribute[attr] = table.scores(proto, rows)
         trackers[tracker] = TrackerReport(
             name=tracker,
-            overall=aggregate(list(curves.values()), proto),
-            per_sequence={n: aggregate([c], proto) for n, c in curves.items()},
+            overall=table.scores(proto),
+            per_sequence=dict(zip((s.name for s in scored), table.row_scores(proto))),
             per_attribute=per_attribute,
             rejected=rejected,
         )

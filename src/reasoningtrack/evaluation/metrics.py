@@ -192,6 +192,14 @@ class _Frames:
     n_sequences: int
 
 
+def _columns(arrays: list[np.ndarray], total: int) -> np.ndarray:
+    """Stack ``(n_i, 4)`` arrays into one ``(4, total)`` array, one contiguous row per field."""
+    out = np.empty((4, total))
+    for j in range(4):
+        np.concatenate([a[:, j] for a in arrays], out=out[j])
+    return out
+
+
 def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: Protocol) -> _Frames:
     """Every per-frame rule, vectorised over all frames of all sequences at once.
 
@@ -200,8 +208,8 @@ def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: P
     """
     lengths = np.array([len(g) for _, g, _, _ in prepared])
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    pred = np.ascontiguousarray(np.concatenate([x[0] for x in prepared]).T)
-    gt = np.ascontiguousarray(np.concatenate([x[1] for x in prepared]).T)
+    pred = _columns([x[0] for x in prepared], int(lengths.sum()))
+    gt = _columns([x[1] for x in prepared], int(lengths.sum()))
     absent = np.concatenate([x[2] for x in prepared])
     seq = np.repeat(np.arange(len(prepared)), lengths)
     m = gt.shape[1]
@@ -220,8 +228,7 @@ def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: P
         if repairable.any():
             source = np.where(repairable, 0, np.arange(m))
             pred = pred[:, np.maximum.accumulate(source)]  # forward fill: last non-repaired row
-    if p.first_frame == "overwrite":
-        pred = pred.copy()
+    if p.first_frame == "overwrite":  # ``pred`` is already a fresh array (stacked or gathered)
         pred[:, starts] = gt[:, starts]
 
     counted = np.ones(m, dtype=bool)
@@ -275,10 +282,18 @@ def frame_errors(pred, gt, absent=None, protocol: Protocol | None = None, name: 
 
 
 def _grouped_counts(values: np.ndarray, seq: np.ndarray, n: int, thresholds: np.ndarray, above: bool) -> np.ndarray:
-    """Per-sequence ``count(v > t)`` (``above``) or ``count(v <= t)`` for every threshold."""
+    """Per-sequence ``count(v > t)`` (``above``) or ``count(v <= t)`` for every threshold.
+
+    ``k`` is the number of thresholds below ``v`` (``side="left"``): ``v > t_i`` iff ``i < k``
+    and ``v <= t_i`` iff ``i >= k``; one ``bincount`` over ``(sequence, k)`` gives every count.
+    """
     t = len(thresholds)
     v = np.where(np.isnan(values), -np.inf if above else np.inf, values)
-    k = np.searchsorted(thresholds, v, side="left")
+    if not above and np.array_equal(thresholds, np.arange(t)):
+        # integer grid 0..t-1 (pixels): the first threshold >= v is ceil(v), exactly
+        k = np.clip(np.ceil(v), 0, t).astype(np.intp)
+    else:
+        k = np.searchsorted(thresholds, v, side="left")
     hist = np.bincount(seq * (t + 1) + k, minlength=n * (t + 1)).reshape(n, t + 1)
     if above:
         return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.float64)
@@ -396,18 +411,68 @@ def _average(curves: np.ndarray, counts: np.ndarray, denominators: np.ndarray, a
     return curves.mean(axis=0)
 
 
+@dataclass(frozen=True)
+class CurveTable:
+    """Many sequences' curves stacked once (rows in sequence order), for fast aggregation over
+    any subset: overall, per attribute, per sequence."""
+
+    success_counts: np.ndarray
+    precision_counts: np.ndarray
+    norm_precision_counts: np.ndarray
+    denominators: np.ndarray
+
+    @classmethod
+    def stack(cls, items: Iterable[SequenceCurves], protocol: Protocol) -> "CurveTable":
+        items = list(items)
+        if not items:
+            return cls(np.zeros((0, protocol.success_points)), np.zeros((0, 51)), np.zeros((0, 51)), np.zeros(0))
+        return cls(
+            np.stack([s.success_counts for s in items]),
+            np.stack([s.precision_counts for s in items]),
+            np.stack([s.norm_precision_counts for s in items]),
+            np.array([s.denominator for s in items], dtype=np.float64),
+        )
+
+    def __len__(self) -> int:
+        return len(self.denominators)
+
+    def mean_curves(self, protocol: Protocol, rows=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Averaged success, precision and normalised-precision curves of ``rows`` (all if None)."""
+        sel = slice(None) if rows is None else rows
+        den = self.denominators[sel]
+        out = []
+        for counts in (self.success_counts, self.precision_counts, self.norm_precision_counts):
+            c = counts[sel]
+            if len(c) == 0:
+                out.append(np.zeros(counts.shape[1]))
+                continue
+            out.append(_average(_fractions_of(c, den), c, den, protocol.aggregation))
+        return out[0], out[1], out[2]
+
+    def scores(self, protocol: Protocol, rows=None) -> "Scores":
+        s, p, n = self.mean_curves(protocol, rows)
+        count = len(self) if rows is None else len(self.denominators[rows])
+        return scores_from_curves(s, p, n, protocol, count)
+
+    def row_scores(self, protocol: Protocol) -> list["Scores"]:
+        """Each row's own scores (a sequence's PR/NPR/SR)."""
+        su, pr, npr = (
+            _fractions_of(c, self.denominators)
+            for c in (self.success_counts, self.precision_counts, self.norm_precision_counts)
+        )
+        return [scores_from_curves(su[i], pr[i], npr[i], protocol, 1) for i in range(len(self))]
+
+
+def _fractions_of(counts: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+    """``counts / denominator`` per row, zero rows where the denominator is 0 (empty results)."""
+    den = denominators[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, counts / np.where(den > 0, den, 1.0), 0.0)
+
+
 def mean_curves(items: Iterable[SequenceCurves], protocol: Protocol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Averaged success, precision and normalised-precision curves under the protocol's rule."""
-    items = list(items)
-    if not items:
-        return np.zeros(protocol.success_points), np.zeros(51), np.zeros(51)
-    den = np.array([s.denominator for s in items])
-    out = []
-    for attr in ("success", "precision", "norm_precision"):
-        counts = np.stack([getattr(s, attr + "_counts") for s in items])
-        curves = np.stack([getattr(s, attr) for s in items])
-        out.append(_average(curves, counts, den, protocol.aggregation))
-    return out[0], out[1], out[2]
+    return CurveTable.stack(items, protocol).mean_curves(protocol)
 
 
 def _read(curve: np.ndarray, rule: str, index: int) -> float:
@@ -432,8 +497,7 @@ def scores_from_curves(
 def aggregate(items: Mapping[str, SequenceCurves] | Iterable[SequenceCurves], protocol: Protocol) -> Scores:
     """Scores over a set of sequences (overall, or one attribute's subset)."""
     values = list(items.values()) if isinstance(items, Mapping) else list(items)
-    s, p, n = mean_curves(values, protocol)
-    return scores_from_curves(s, p, n, protocol, len(values))
+    return CurveTable.stack(values, protocol).scores(protocol)
 
 
-__all__.append("aggregate")
+__all__ += ["aggregate", "CurveTable"]

@@ -30,23 +30,41 @@ def reference_read_boxes(path: str | Path) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(-1, 4)
 
 
+def _div(a: float, b: float) -> float:
+    """IEEE division as numpy does it (x/0 = +-inf, 0/0 = nan) instead of raising."""
+    if b != 0 or math.isnan(b):
+        return a / b
+    if a == 0 or math.isnan(a):
+        return math.nan
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
 def _iou(p, g, style):
+    if any(math.isnan(v) for v in p) or any(math.isnan(v) for v in g):
+        return math.nan  # numpy's min/max propagate NaN; Python's may drop it
     if style == "pixel":
-        iw = max(0.0, min(p[0] + p[2] - 1, g[0] + g[2] - 1) - max(p[0], g[0]) + 1)
-        ih = max(0.0, min(p[1] + p[3] - 1, g[1] + g[3] - 1) - max(p[1], g[1]) + 1)
+        iw = _max0(min(p[0] + p[2] - 1, g[0] + g[2] - 1) - max(p[0], g[0]) + 1)
+        ih = _max0(min(p[1] + p[3] - 1, g[1] + g[3] - 1) - max(p[1], g[1]) + 1)
         inter = iw * ih
-        union = p[2] * p[3] + g[2] * g[3] - inter
-        return inter / union if union != 0 else (math.nan if inter == 0 else math.copysign(math.inf, inter))
-    iw = max(0.0, min(p[0] + p[2], g[0] + g[2]) - max(p[0], g[0]))
-    ih = max(0.0, min(p[1] + p[3], g[1] + g[3]) - max(p[1], g[1]))
+        return _div(inter, p[2] * p[3] + g[2] * g[3] - inter)
+    iw = _max0(min(p[0] + p[2], g[0] + g[2]) - max(p[0], g[0]))
+    ih = _max0(min(p[1] + p[3], g[1] + g[3]) - max(p[1], g[1]))
     inter = iw * ih
     union = p[2] * p[3] + g[2] * g[3] - inter
     if style == "continuous-eps":
         union += np.finfo(np.float64).eps
-    if union == 0:
-        return math.nan
-    value = inter / union
+    value = _div(inter, union)
     return value if math.isnan(value) else min(1.0, max(0.0, value))
+
+
+def _max1(x: float) -> float:
+    """``max(1, x)`` that keeps NaN, like numpy's ``maximum``."""
+    return x if (x > 1 or math.isnan(x)) else 1.0
+
+
+def _max0(x: float) -> float:
+    """``max(0, x)`` that keeps NaN, like numpy's ``maximum``."""
+    return x if (x > 0 or math.isnan(x)) else 0.0
 
 
 def _invalid(rule, g, centre):
@@ -107,19 +125,19 @@ def reference_sequence_curves(pred, gt, absent, protocol: Protocol, name: str = 
         counted = not (p.first_frame == "exclude" and i == 0)
         cg = (g[0] + (g[2] - 1) / 2, g[1] + (g[3] - 1) / 2)
         cp = (r[0] + (r[2] - 1) / 2, r[1] + (r[3] - 1) / 2)
-        with np.errstate(all="ignore"):
-            iou = _iou(r, g, p.iou_style)
-            err = math.sqrt((cp[0] - cg[0]) ** 2 + (cp[1] - cg[1]) ** 2) if not any(map(math.isnan, cp + cg)) else math.nan
-            if p.norm_style == "divide-difference-max1":
-                sx, sy = max(1.0, g[2]), max(1.0, g[3])
-                ncg = (cg[0] / sx, cg[1] / sy)
-                nerr = float(np.sqrt(((cp[0] - cg[0]) / sx) ** 2 + ((cp[1] - cg[1]) / sy) ** 2))
-            else:
-                eps = 1e-16 if p.norm_style == "divide-centres-eps" else 0.0
-                sx, sy = np.float64(g[2] + eps), np.float64(g[3] + eps)
-                ncg = (float(np.float64(cg[0]) / sx), float(np.float64(cg[1]) / sy))
-                ncp = (float(np.float64(cp[0]) / sx), float(np.float64(cp[1]) / sy))
-                nerr = float(np.sqrt((ncp[0] - ncg[0]) ** 2 + (ncp[1] - ncg[1]) ** 2))
+        iou = _iou(r, g, p.iou_style)
+        dx, dy = cp[0] - cg[0], cp[1] - cg[1]
+        err = math.sqrt(dx * dx + dy * dy)
+        if p.norm_style == "divide-difference-max1":
+            sx, sy = _max1(g[2]), _max1(g[3])
+            ncg = (cg[0] / sx, cg[1] / sy)
+            nx, ny = dx / sx, dy / sy
+        else:
+            eps = 1e-16 if p.norm_style == "divide-centres-eps" else 0.0
+            sx, sy = g[2] + eps, g[3] + eps
+            ncg = (_div(cg[0], sx), _div(cg[1], sy))
+            nx, ny = _div(cp[0], sx) - ncg[0], _div(cp[1], sy) - ncg[1]
+        nerr = math.sqrt(nx * nx + ny * ny)
         iou_invalid = _invalid(p.iou_invalid_gt, g, cg)
         if iou_invalid:
             if p.iou_invalid_gt == "nan":

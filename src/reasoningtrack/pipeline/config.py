@@ -117,12 +117,13 @@ class PolicyConfig(Config):
 
     ``order`` (dynamic+static only): ``dynamic-first`` puts the reasoner's answer first so that it
     survives a short text window and the initial description fills what is left; ``static-first``
-    does the opposite (the initial description always survives).
+    does the opposite (the initial description always survives); ``fit`` puts the answer first,
+    shortened from its end just enough for the whole initial description to fit the window too.
     """
 
     kind: Literal["static", "initial", "cascaded", "dynamic+static"] = "initial"
     separator: str = ". "
-    order: Literal["dynamic-first", "static-first"] = "dynamic-first"
+    order: Literal["dynamic-first", "static-first", "fit"] = "dynamic-first"
 
 
 @dataclass

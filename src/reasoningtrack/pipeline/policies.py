@@ -10,7 +10,9 @@ the backbone tracks with.
   ``d=yes`` sets ``answer + separator + initial`` (``dynamic-first``, default) or ``initial +
   separator + answer`` (``static-first``); ``d=no`` reverts to the initial description. Backbones
   with a short text window (DUTrack keeps 14 word-pieces) cut the end: ``dynamic-first`` makes sure
-  the new information survives, and the initial description fills what the window has left.
+  the new information survives, and the initial description fills what the window has left;
+  ``fit`` keeps the answer first but shortens it (from its end) so that the whole initial
+  description also fits the window, as the backbone reports through ``kept_text``.
 
 Only usable answers reach a policy; the tracker logs unusable ones and keeps the text.
 """
@@ -29,6 +31,12 @@ __all__ = ["TextPolicy", "PolicyDecision", "clean_text"]
 def clean_text(text: str) -> str:
     """One line, single spaces: what a description may look like on the backbone's input."""
     return " ".join(str(text).split())
+
+
+def _comparable(text: str) -> str:
+    """Letters and digits only, lower case: a word-piece tokenizer's decode of an untruncated text
+    (lower-cased, re-spaced punctuation) compares equal to the text."""
+    return "".join(ch for ch in str(text).lower() if ch.isalnum())
 
 
 @dataclass(frozen=True)
@@ -58,13 +66,39 @@ class TextPolicy:
     def combine(self, answer: str) -> str:
         """The dynamic+static text, in the configured order."""
         dynamic = clean_text(answer)
-        first, second = (dynamic, self.initial) if self.config.order == "dynamic-first" else (self.initial, dynamic)
+        if self.config.order == "static-first":
+            return self._join(self.initial, dynamic)
+        if self.config.order == "fit":
+            return self._fit(dynamic)
+        return self._join(dynamic, self.initial)
+
+    def _join(self, first: str, second: str) -> str:
         if not first or not second:
             return first or second
         mark = self.config.separator.strip()
         if mark and first.endswith(mark[0]):  # "a car." + ". " must not give "a car.. "
             first = first[:-1].rstrip()
         return first + self.config.separator + second
+
+    def _survives(self, text: str) -> bool:
+        return self._kept_text is None or _comparable(self._kept_text(text)) == _comparable(text)
+
+    def _fit(self, dynamic: str) -> str:
+        """Dynamic first, shortened word by word from its end until the whole initial description
+        also fits the backbone's window (the longest such prefix; binary search, as fewer words
+        never fit worse). When even the initial description alone does not fit, dynamic-first."""
+        words = dynamic.split()
+        full = self._join(dynamic, self.initial)
+        if self._survives(full) or not self._survives(self.initial):
+            return full
+        low, high = 0, len(words) - 1  # invariant: a prefix of `low` words fits, `high + 1` does not
+        while low < high:
+            middle = (low + high + 1) // 2
+            if self._survives(self._join(" ".join(words[:middle]), self.initial)):
+                low = middle
+            else:
+                high = middle - 1
+        return self._join(" ".join(words[:low]), self.initial)
 
     def apply(self, reasoning: Reasoning) -> PolicyDecision:
         kind = self.config.kind
@@ -83,4 +117,4 @@ class TextPolicy:
         if self._kept_text is None:  # a vision-only backbone: no text window to report
             return PolicyDecision(text=text, status=status, kept_text=None, truncated=False)
         kept = self._kept_text(text)
-        return PolicyDecision(text=text, status=status, kept_text=kept, truncated=clean_text(kept) != clean_text(text))
+        return PolicyDecision(text=text, status=status, kept_text=kept, truncated=_comparable(kept) != _comparable(text))

@@ -169,6 +169,8 @@ def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutc
         write_text_atomic(plan.reasoning_file(name), events_to_jsonl(events, timings=False))
         timing = summary.to_dict()
         timing["reasoning_latency_s"] = [e.latency_s for e in events if e.latency_s is not None]
+        timing["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
+        timing["worker_pid"] = os.getpid()
         write_text_atomic(plan.timing_file(name), json.dumps(timing, indent=1) + "\n")
         write_boxes(plan.result_file(name), np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
         return SequenceOutcome(name, True, frames=summary.frames, seconds=time.perf_counter() - start,
@@ -391,7 +393,7 @@ class BenchmarkRunner:
 
     def evaluate_results(self) -> dict:
         """Score the results with the benchmark's official protocol and write report.json."""
-        from ..evaluation.evaluate import evaluate_trackers
+        from ..evaluation import evaluate_trackers
         from ..evaluation.results import write_text_atomic
 
         dataset = load_dataset(self.config)

@@ -102,7 +102,11 @@ def track_to_folder(
     folder.mkdir(parents=True, exist_ok=True)
     source = open_source(config.input)
     total = source.frame_count
-    tracker = build_tracker(config.tracker, config.tracker_options, config.reasoner, config.reasoner_options, config.pipeline)
+    try:
+        tracker = build_tracker(config.tracker, config.tracker_options, config.reasoner, config.reasoner_options, config.pipeline)
+    except BaseException:
+        source.close()
+        raise
     write_text_atomic(folder / "config.yaml", config.to_yaml())
     video = AnnotatedVideoWriter(folder / "video.mp4", fps=source.fps, total_frames=total) if config.video else None
     boxes: list[np.ndarray] = []

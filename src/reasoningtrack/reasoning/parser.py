@@ -29,7 +29,7 @@ Deciding:
 Flags:
   * ``format_ok``: all three tag pairs (open and close) appear somewhere in the text.
   * ``strict_ok``: the whole text, ignoring leading/trailing whitespace, is exactly
-    ``<think>T</think> <d> yes|no </d> <answer>A</answer>`` with lower-case tags, only whitespace
+    ``<think>T</think> <d> yes|no </d> <answer>A</answer>`` with lower-case tags and a lower-case yes/no, only whitespace
     between the blocks and around the decision, ``T`` free of ``</think>``, ``A`` free of
     ``</answer>`` (anything else, including quoted tags, may appear inside the thought).
   * ``strict=True`` uses only strict-valid outputs: any other output gives no update and the

@@ -86,7 +86,8 @@ def _missing_weights_message(model: str, exc: BaseException) -> str:
     return (
         f"cannot load the Qwen2.5-VL checkpoint {model!r}: {exc}\n"
         "Get the weights on a machine with internet access, e.g.\n"
-        f"  huggingface-cli download {hub_id} --local-dir ./qwen2.5-vl-3b\n"
+        f"  hf download {hub_id} --local-dir ./qwen2.5-vl-3b\n"
+        f"  (huggingface_hub < 1.0: huggingface-cli download {hub_id} --local-dir ./qwen2.5-vl-3b)\n"
         "then pass --model ./qwen2.5-vl-3b (a local folder), or unset HF_HUB_OFFLINE to let transformers "
         "download it. For an offline smoke test, build a tiny random model with "
         "`reasoningtrack dev tiny-vlm DIR` and pass --model DIR."

@@ -160,16 +160,6 @@ def build_tiny_qwen(
     repeats one token whatever it sees). ``tokenizer_corpus``: a text file (one text per line) or
     strings, added to a built-in corpus of task strings; ``min_pixels``/``max_pixels`` are the saved
     processor's defaults (small, for CPU speed)."""
-    import torch
-    from transformers import (
-        GenerationConfig,
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
-
     if text_hidden % heads:
         raise ValueError(f"text_hidden {text_hidden} must be divisible by heads {heads}")
     head_dim = text_hidden // heads
@@ -182,6 +172,16 @@ def build_tiny_qwen(
     half = head_dim // 2
     spatial = 3 * half // 8  # Qwen2.5-VL splits its 64 rotary pairs 16/24/24 (time/height/width)
     mrope_section = [half - 2 * spatial, spatial, spatial]
+
+    import torch
+    from transformers import (
+        GenerationConfig,
+        Qwen2_5_VLConfig,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
+    )
 
     out_dir = Path(out_dir)
     texts = _read_corpus(tokenizer_corpus, seed)

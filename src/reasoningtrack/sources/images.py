@@ -101,13 +101,16 @@ class ImageFolderSource(FrameSource):
     @property
     def size(self) -> tuple[int, int]:
         if self._size is None:
-            first = decode_rgb(self.paths[0])
+            first = self._load(self.paths[0])
             self._size = (int(first.shape[1]), int(first.shape[0]))
         return self._size
 
-    def _decode(self, path: Path) -> np.ndarray:
+    def _decode(self, path) -> np.ndarray:
         with self._count_lock:
             self.frames_decoded += 1
+        return self._load(path)
+
+    def _load(self, path) -> np.ndarray:
         return decode_rgb(path)
 
     def __iter__(self) -> Iterator[tuple[int, np.ndarray]]:
@@ -125,7 +128,7 @@ class ImageFolderSource(FrameSource):
                 frame = self._decode(path)
             except SourceError as exc:
                 if not self.skip_corrupt:
-                    raise SourceError(f"frame {index}: {exc}", path=path, index=index) from exc
+                    raise SourceError(f"frame {index}: {exc}", path=exc.path, index=index) from exc
                 self._skip(index, str(exc))
                 continue
             self.peak_buffered = max(self.peak_buffered, 1)
@@ -153,7 +156,7 @@ class ImageFolderSource(FrameSource):
                     frame = future.result()
                 except SourceError as exc:
                     if not self.skip_corrupt:
-                        raise SourceError(f"frame {index}: {exc}", path=path, index=index) from exc
+                        raise SourceError(f"frame {index}: {exc}", path=exc.path, index=index) from exc
                     self._skip(index, str(exc))
                     refill()
                     continue
@@ -166,14 +169,44 @@ class ImageFolderSource(FrameSource):
 
 
 class SequenceSource(ImageFolderSource):
-    """The frames of a benchmark :class:`~reasoningtrack.datasets.base.Sequence`, prefetched."""
+    """The frames of a benchmark :class:`~reasoningtrack.datasets.base.Sequence`, prefetched.
+
+    Frame files are decoded like an image folder; a sequence held in memory (no frame files, e.g.
+    a generated synthetic one) is read through its ``read_frame``.
+    """
 
     def __init__(self, sequence, *, prefetch: int = 4, workers: int = 4, skip_corrupt: bool = False):
         paths = list(sequence.frames)
-        if not paths:
-            raise SourceError(
-                f"sequence {sequence.name!r} of {getattr(sequence, 'dataset', '') or 'its dataset'!r} "
-                "has no frames on disk (annotations only)"
-            )
-        super().__init__(paths, prefetch=prefetch, workers=workers, skip_corrupt=skip_corrupt, name=sequence.name)
         self.sequence = sequence
+        self._in_memory = not paths
+        if self._in_memory:
+            count = len(sequence)
+            if count == 0 or not self._readable(sequence):
+                raise SourceError(
+                    f"sequence {sequence.name!r} of {getattr(sequence, 'dataset', '') or 'its dataset'!r} "
+                    "has no frames on disk (annotations only)"
+                )
+            super().__init__([Path(str(i)) for i in range(count)], prefetch=prefetch, workers=workers,
+                             skip_corrupt=skip_corrupt, name=sequence.name)
+            self.paths = list(range(count))  # items are frame indices for read_frame, not files
+        else:
+            super().__init__(paths, prefetch=prefetch, workers=workers, skip_corrupt=skip_corrupt, name=sequence.name)
+
+    @staticmethod
+    def _readable(sequence) -> bool:
+        try:
+            sequence.read_frame(0)
+        except Exception:  # annotation-only sequences raise DatasetError (or IndexError) here
+            return False
+        return True
+
+    def _load(self, item) -> np.ndarray:
+        if not self._in_memory:
+            return decode_rgb(item)
+        frame = np.asarray(self.sequence.read_frame(item))
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise SourceError(
+                f"sequence {self.sequence.name!r} frame {item}: expected HxWx3 uint8 RGB, "
+                f"got shape {frame.shape} dtype {frame.dtype}"
+            )
+        return frame

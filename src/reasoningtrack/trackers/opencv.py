@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..config import Config, ConfigError, load_yaml
+from ..config import Config, ConfigError, _coerce, load_yaml
 from .base import Backbone, BackboneError, Prediction
 
 __all__ = ["OpenCVTrackerConfig", "OpenCVTracker", "ALGORITHMS", "NONDETERMINISTIC", "build_opencv_tracker"] + [
@@ -69,10 +69,29 @@ def _cv2():
     return cv2
 
 
+def _params(config: OpenCVTrackerConfig):
+    """OpenCV's ``Params`` struct filled from ``config.params`` (None for trackers without one)."""
+    cv2 = _cv2()
+    params_name = ALGORITHMS[config.algorithm][2]
+    if params_name is None:
+        return None
+    params = getattr(cv2, params_name)()
+    valid = sorted(a for a in dir(params) if not a.startswith("_"))
+    for key, value in config.params.items():
+        if key not in valid:
+            raise ConfigError(f"{config.algorithm}: unknown OpenCV parameter {key!r}; valid: {valid}")
+        expected = type(getattr(params, key))
+        try:  # the same strict coercion as every config field ("false" is False, [1] is no bool)
+            setattr(params, key, _coerce(value, expected, f"{config.algorithm}.params.{key}"))
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (OpenCV parameter {key!r} is a {expected.__name__})") from exc
+    return params
+
+
 def _create(config: OpenCVTrackerConfig):
     """A fresh OpenCV tracker object (one per sequence: OpenCV trackers cannot be re-initialised cleanly)."""
     cv2 = _cv2()
-    module_name, factory_name, params_name, _ = ALGORITHMS[config.algorithm]
+    module_name, factory_name, _, _ = ALGORITHMS[config.algorithm]
     module = getattr(cv2, module_name) if module_name else cv2
     factory = getattr(module, factory_name, None)
     if factory is None:
@@ -80,21 +99,8 @@ def _create(config: OpenCVTrackerConfig):
             f"this OpenCV build ({cv2.__version__}) has no {module_name + '.' if module_name else ''}{factory_name}; "
             "install opencv-contrib-python(-headless)"
         )
-    if params_name is None:
-        return factory()
-    params = getattr(cv2, params_name)()
-    valid = sorted(a for a in dir(params) if not a.startswith("_"))
-    for key, value in config.params.items():
-        if key not in valid:
-            raise ConfigError(f"{config.algorithm}: unknown OpenCV parameter {key!r}; valid: {valid}")
-        current = getattr(params, key)
-        try:
-            setattr(params, key, type(current)(value))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(
-                f"{config.algorithm}: parameter {key!r} expects {type(current).__name__}, got {value!r}"
-            ) from exc
-    return factory(params)
+    params = _params(config)
+    return factory() if params is None else factory(params)
 
 
 class OpenCVTracker(Backbone):
@@ -108,6 +114,7 @@ class OpenCVTracker(Backbone):
         self._float_boxes = ALGORITHMS[self.config.algorithm][3]
         self._tracker = None
         self._last_box: np.ndarray | None = None
+        _params(self.config)  # a misspelt OpenCV parameter fails here, not at the first sequence
 
     def reset(self) -> None:
         self._tracker = None

@@ -28,6 +28,7 @@ from .modeling import (
     peft_config,
     resolve_precision,
     save_output,
+    torch_threads,
     training_arguments,
 )
 from .rewards import build_reward_functions
@@ -101,6 +102,9 @@ def build_grpo_trainer(
 
 def train_grpo(cfg: GRPOConfig, train_dataset, *, backbone=None, callbacks=None, announce=None) -> Path:
     """Train and save to ``cfg.output_dir`` (loadable by the ``qwen`` reasoner)."""
-    trainer, processor = build_grpo_trainer(cfg, train_dataset, backbone=backbone, callbacks=callbacks, announce=announce)
-    trainer.train()
-    return save_output(trainer, processor, cfg, "grpo")
+    with torch_threads(cfg.torch_threads):
+        trainer, processor = build_grpo_trainer(
+            cfg, train_dataset, backbone=backbone, callbacks=callbacks, announce=announce
+        )
+        trainer.train()
+        return save_output(trainer, processor, cfg, "grpo")

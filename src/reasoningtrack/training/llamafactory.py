@@ -25,6 +25,7 @@ __all__ = [
     "resolve_image_paths",
     "samples_to_dataset",
     "dataset_to_samples",
+    "with_images",
 ]
 
 IMAGE_TOKEN = "<image>"
@@ -137,8 +138,9 @@ def resolve_image_paths(sample: LlamaFactorySample, image_root: str | Path | Non
 
 
 def samples_to_dataset(samples: list[LlamaFactorySample], image_root: str | Path | None = None, source: str = ""):
-    """Release records as an SFT-ready ``datasets.Dataset``: ``description``, ``completion_text``
-    (the teacher output), ``instruction`` and ``images`` (frame paths, decoded when read)."""
+    """Release records as a ``datasets.Dataset``: ``description``, ``completion_text`` (the teacher
+    output), ``instruction``, ``image_paths`` (as written) and ``image_files`` (under
+    ``image_root``). :func:`with_images` turns the files into an ``images`` column for training."""
     import datasets
 
     from .conversations import COMPLETION_COLUMN
@@ -149,7 +151,7 @@ def samples_to_dataset(samples: list[LlamaFactorySample], image_root: str | Path
         COMPLETION_COLUMN: [s.output for s in samples],
         "instruction": [s.instruction for s in samples],
         "image_paths": [list(s.images) for s in samples],
-        "images": [[str(p) for p in resolve_image_paths(s, image_root)] for s in samples],
+        "image_files": [[str(p) for p in resolve_image_paths(s, image_root)] for s in samples],
     }
     features = datasets.Features(
         {
@@ -158,11 +160,21 @@ def samples_to_dataset(samples: list[LlamaFactorySample], image_root: str | Path
             COMPLETION_COLUMN: datasets.Value("string"),
             "instruction": datasets.Value("string"),
             "image_paths": datasets.Sequence(datasets.Value("string")),
-            # Paths only: files are opened when a row is read (the release frames are a separate download).
-            "images": datasets.Sequence(datasets.Image(decode=False)),
+            # Where the frames are on this machine; opened only for training (see with_images).
+            "image_files": datasets.Sequence(datasets.Value("string")),
         }
     )
     return datasets.Dataset.from_dict(columns, features=features)
+
+
+def with_images(dataset):
+    """Add the ``images`` column (decoded lazily from ``image_files``) that the SFT trainer reads."""
+    import datasets
+
+    if "images" in dataset.column_names or "image_files" not in dataset.column_names:
+        return dataset
+    dataset = dataset.map(lambda row: {"images": row["image_files"]}, desc="frames")
+    return dataset.cast_column("images", datasets.Sequence(datasets.Image()))
 
 
 def dataset_to_samples(

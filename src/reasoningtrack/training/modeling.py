@@ -29,6 +29,7 @@ __all__ = [
     "save_output",
     "training_arguments",
     "TRAINING_RECORD",
+    "torch_threads",
 ]
 
 log = logging.getLogger(__name__)
@@ -107,9 +108,44 @@ def peft_config(settings: LoraSettings, freeze_vision: bool):
     )
 
 
+def _checkpointing_key() -> str:
+    """transformers 5 renamed ``gradient_checkpointing`` to ``activation_checkpointing``."""
+    import dataclasses
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in dataclasses.fields(TrainingArguments)}
+    return "activation_checkpointing" if "activation_checkpointing" in names else "gradient_checkpointing"
+
+
+class torch_threads:
+    """Context manager: run with ``n`` torch CPU threads (None: leave as is), restore after."""
+
+    def __init__(self, n: int | None):
+        self.n = n
+        self.previous = None
+
+    def __enter__(self):
+        if self.n:
+            import torch
+
+            self.previous = torch.get_num_threads()
+            torch.set_num_threads(int(self.n))
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            import torch
+
+            torch.set_num_threads(self.previous)
+        return False
+
+
 def training_arguments(cfg, flags: dict) -> dict:
     """Keyword arguments shared by TRL's SFT and GRPO configs."""
+    checkpointing = {_checkpointing_key(): cfg.gradient_checkpointing}
     return dict(
+        **checkpointing,
         output_dir=str(cfg.output_dir),
         num_train_epochs=cfg.num_train_epochs,
         max_steps=cfg.max_steps,
@@ -120,7 +156,6 @@ def training_arguments(cfg, flags: dict) -> dict:
         per_device_train_batch_size=cfg.per_device_train_batch_size,
         gradient_accumulation_steps=cfg.gradient_accumulation_steps,
         max_grad_norm=cfg.max_grad_norm,
-        gradient_checkpointing=cfg.gradient_checkpointing,
         logging_steps=cfg.logging_steps,
         save_strategy="steps" if cfg.save_steps > 0 else "no",
         save_steps=cfg.save_steps if cfg.save_steps > 0 else 500,

@@ -18,6 +18,7 @@ from .modeling import (
     peft_config,
     resolve_precision,
     save_output,
+    torch_threads,
     training_arguments,
 )
 
@@ -54,6 +55,7 @@ def build_sft_trainer(cfg: SFTConfig, train_dataset, *, callbacks=None, announce
 
 def train_sft(cfg: SFTConfig, train_dataset, *, callbacks=None, announce=None) -> Path:
     """Train and save to ``cfg.output_dir`` (loadable by the ``qwen`` reasoner)."""
-    trainer, processor = build_sft_trainer(cfg, train_dataset, callbacks=callbacks, announce=announce)
-    trainer.train()
-    return save_output(trainer, processor, cfg, "sft")
+    with torch_threads(cfg.torch_threads):
+        trainer, processor = build_sft_trainer(cfg, train_dataset, callbacks=callbacks, announce=announce)
+        trainer.train()
+        return save_output(trainer, processor, cfg, "sft")

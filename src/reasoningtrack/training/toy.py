@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -39,6 +40,7 @@ __all__ = [
     "build_toy_backbone",
     "ToyRunConfig",
     "run_toy_demo",
+    "write_toy_samples",
 ]
 
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -305,6 +307,9 @@ class ToyRunConfig(Config):
     grpo_freeze_vision: bool = True
     max_completion_length: int = 40
     eval_samples: int = 8
+    #: Intra-op threads during the run (restored after). 1 is fastest for this tiny model on a
+    #: shared CPU: with more, threads spin-wait on each other (7x slower measured under load).
+    torch_threads: int = 1
 
 
 def _write_prompt_file(path) -> str:
@@ -337,8 +342,15 @@ def _evaluate(model_dir, rows, prompt, functions, weights, cfg: ToyRunConfig) ->
 
 def run_toy_demo(workdir, cfg: ToyRunConfig | None = None, *, progress: bool = False, announce=None) -> dict:
     """Build the model, SFT it, measure, GRPO it, measure; returns figures and per-step curves."""
+    from .modeling import torch_threads
+
+    cfg = cfg or ToyRunConfig()
+    with torch_threads(cfg.torch_threads):
+        return _run_toy_demo(Path(workdir), cfg, progress, announce)
+
+
+def _run_toy_demo(workdir, cfg: "ToyRunConfig", progress: bool, announce) -> dict:
     import time
-    from pathlib import Path
 
     from ..reasoning.tiny import build_tiny_qwen
     from .config import GRPOConfig, SFTConfig
@@ -348,7 +360,6 @@ def run_toy_demo(workdir, cfg: ToyRunConfig | None = None, *, progress: bool = F
     from .rewards import build_reward_functions
     from .sft import build_sft_trainer
 
-    cfg = cfg or ToyRunConfig()
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     prompt = _write_prompt_file(workdir / "toy-prompt.yaml")
@@ -415,3 +426,22 @@ def run_toy_demo(workdir, cfg: ToyRunConfig | None = None, *, progress: bool = F
         "dirs": {"base": str(base), "sft": str(sft_dir), "grpo": str(grpo_dir), "prompt": prompt},
         "config": cfg.to_dict(),
     }
+
+
+def write_toy_samples(out, n: int, seed: int, config: ToyConfig | None = None, *, shard_size: int = 256) -> Path:
+    """The toy pairs as a sample folder (resumable shards), usable by every `reasoningtrack` command."""
+    from .samples import write_shards
+
+    dataset = toy_samples(n, seed, config)
+    features = dataset.features
+
+    def make_rows(start: int, stop: int) -> list[dict]:
+        return [dataset[i] for i in range(start, stop)]
+
+    manifest = {"config": {"toy": (config or ToyConfig()).to_dict(), "n": n, "seed": seed}, "features": features.to_dict()}
+    from .samples import rows_to_dataset
+
+    return write_shards(
+        out, n, make_rows, shard_size, manifest, progress=False, description="toy",
+        to_dataset=lambda rows: rows_to_dataset(rows, features),
+    )

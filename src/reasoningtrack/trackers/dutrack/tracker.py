@@ -167,7 +167,7 @@ class DUTrackBackbone(Backbone):
         prefix = 1 if self._query is None else self._query.shape[1]
         with torch.inference_mode():
             out = self._forward(self._templates(chosen), self._tensor(search_crop), self._text_ids, self._query)
-            self._query = out.next_query.clone()
+            self._query = out.next_query.clone(memory_format=torch.contiguous_format)
             score = out.score_map.float()
             response = score * self._hann if cfg.hanning else score
             box_norm = decode_box(response, out.size_map.float(), out.offset_map.float())[0].cpu()

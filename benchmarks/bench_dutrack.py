@@ -1,0 +1,199 @@
+"""Speed of the full-size DUTrack-256 (random weights: compute does not depend on them).
+
+Measures, per variant (precision, attention kernel, torch.compile):
+  * forward: one steady-state network call, 4 templates + 3 query tokens (531 tokens), templates
+    through the conv stages as the official code does;
+  * forward-cached: the same with the template tokens computed earlier (what track() runs);
+  * track: a whole DUTrackBackbone.track() step on a 640x480 frame in steady state (4 templates).
+Prints medians, the ratio to the first variant of this run, and the ratio to the official anchor
+(fp32, 2 threads, this kind of 2-core machine: forward 0.86-0.94 s, track 1.05-1.10 fps).
+
+CPU (default):  python benchmarks/bench_dutrack.py --threads 2 --iters 5 --warmup 2
+GPU:            python benchmarks/bench_dutrack.py --device cuda --iters 50 --warmup 10
+                (variants fp32, bf16, fp32+compile, bf16+compile unless --variants is given)
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from reasoningtrack.trackers.dutrack import build_network
+from reasoningtrack.trackers.dutrack.config import tracker_config_for
+from reasoningtrack.trackers.dutrack.tokenizer import TextTokenizer
+from reasoningtrack.trackers.dutrack.tracker import DUTrackBackbone
+
+ANCHOR_FORWARD_S = (0.86, 0.94)
+ANCHOR_TRACK_FPS = (1.05, 1.10)
+ANCHOR_PARAMETERS = 105_096_529
+TEXT = "a red car driving on the road"
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    dtype: torch.dtype
+    attention: str
+    compile: bool
+
+
+VARIANTS = {
+    "fp32": Variant("fp32", torch.float32, "explicit", False),
+    "fp32-sdpa": Variant("fp32-sdpa", torch.float32, "sdpa", False),
+    "bf16": Variant("bf16", torch.bfloat16, "sdpa", False),
+    "fp16": Variant("fp16", torch.float16, "sdpa", False),
+    "fp32-compile": Variant("fp32-compile", torch.float32, "explicit", True),
+    "bf16-compile": Variant("bf16-compile", torch.bfloat16, "sdpa", True),
+}
+DEFAULTS = {"cpu": ["fp32", "fp32-sdpa", "bf16"], "cuda": ["fp32", "bf16", "fp32-compile", "bf16-compile"]}
+
+
+def _tokenizer(vocab: str | None) -> TextTokenizer:
+    """The given vocabulary, else a stand-in: token ids do not change the cost."""
+    if vocab is not None:
+        return TextTokenizer.from_options(vocab)
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *TEXT.split()]
+    path = Path(tempfile.mkdtemp()) / "vocab.txt"
+    path.write_text("\n".join(words) + "\n", encoding="utf-8")
+    return TextTokenizer.from_options(path, True)
+
+
+def _frames(n: int, height: int = 480, width: int = 640, seed: int = 0):
+    """A textured background with a bright rectangle drifting right: realistic crop geometry."""
+    rng = np.random.default_rng(seed)
+    background = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
+    boxes = []
+    frames = []
+    for i in range(n):
+        frame = background.copy()
+        x, y = 200 + 3 * i, 200 + (i % 7)
+        frame[y:y + 60, x:x + 80] = (220, 40, 40)
+        frames.append(frame)
+        boxes.append([x, y, 80, 60])
+    return frames, boxes
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _median_time(fn, device, warmup: int, iters: int) -> float:
+    for _ in range(warmup):
+        fn()
+    _sync(device)
+    times = []
+    for _ in range(iters):
+        start = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def run_variant(base_net, tokenizer, variant: Variant, device: torch.device, warmup: int, iters: int, frames, boxes):
+    net = copy.deepcopy(base_net)
+    net.set_attention_mode(variant.attention)  # type: ignore[arg-type]
+    tracker = DUTrackBackbone(net, tokenizer, tracker_config_for(net.cfg), device=device, dtype=variant.dtype,
+                              compile=variant.compile)
+    gen = torch.Generator().manual_seed(1)
+    size_z, size_x = net.cfg.template_size, net.cfg.search_size
+    templates = [torch.randn(1, 3, size_z, size_z, generator=gen).to(device, variant.dtype) for _ in range(4)]
+    search = torch.randn(1, 3, size_x, size_x, generator=gen).to(device, variant.dtype)
+    query = torch.randn(1, net.cfg.query_tokens, net.cfg.embed_dim, generator=gen).to(device, variant.dtype)
+    ids = torch.tensor([tokenizer.ids(TEXT)], device=device)
+    model = tracker.net
+    forward = torch.compile(model, dynamic=False) if variant.compile else model
+    with torch.inference_mode():
+        tokens = model.stack_templates(templates)
+        out = forward(templates, search, ids, query)
+        assert out.backbone_feat.shape[1] == net.cfg.query_tokens + 16 + 4 * (size_z // 16) ** 2 + (size_x // 16) ** 2
+        t_forward = _median_time(lambda: forward(templates, search, ids, query), device, warmup, iters)
+        t_cached = _median_time(lambda: tracker._forward(tokens, search, ids, query), device, warmup, iters)
+        pred = model(templates, search, ids, query).pred_boxes.float().cpu()
+    tracker.initialize(frames[0], boxes[0], TEXT)
+    steady_from = 6  # from the 6th track() call on, four templates are fed
+    for frame in frames[1: steady_from + warmup]:
+        tracker.track(frame)
+    track_times = []
+    for frame in frames[steady_from + warmup: steady_from + warmup + iters]:
+        start = time.perf_counter()
+        tracker.track(frame)
+        _sync(device)
+        track_times.append(time.perf_counter() - start)
+        assert len(tracker.last_debug.templates_memory_idx) == 4
+    tracker.close()
+    del tracker, model, forward
+    return {"forward": t_forward, "cached": t_cached, "track": statistics.median(track_times),
+            "pred": pred}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads on CPU (anchor: 2)")
+    parser.add_argument("--iters", type=int, default=5, help="timed iterations per measurement (median)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed iterations first")
+    parser.add_argument("--variants", default=None,
+                        help=f"comma-separated, from {', '.join(VARIANTS)} (default cpu: {','.join(DEFAULTS['cpu'])}; "
+                             f"cuda: {','.join(DEFAULTS['cuda'])})")
+    parser.add_argument("--config", default="dutrack-256", help="architecture preset or file")
+    parser.add_argument("--vocab", default=None, help="BERT vocab file (default: a small stand-in vocabulary)")
+    args = parser.parse_args()
+
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda but CUDA is not available")
+    if device.type == "cpu":
+        torch.set_num_threads(args.threads)
+    names = args.variants.split(",") if args.variants else DEFAULTS["cuda" if device.type == "cuda" else "cpu"]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
+    if device.type == "cpu" and "fp16" in names:
+        parser.error("fp16 is for CUDA; use bf16 on CPU")
+
+    base = build_network(args.config, random_init=True)
+    numbers = sum(t.numel() for t in base.state_dict().values())
+    tokenizer = _tokenizer(args.vocab)
+    frames, boxes = _frames(6 + args.warmup + args.iters + 1)
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"DUTrack {args.config}: {numbers:,} numbers in the state dict (official {ANCHOR_PARAMETERS:,}); {where}; "
+          f"torch {torch.__version__}; median of {args.iters} after {args.warmup} warm-up")
+    if device.type == "cpu":
+        print(f"CPU bf16 support: {torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
+
+    results = {}
+    for name in names:
+        print(f"running {name} ...", flush=True)
+        results[name] = run_variant(base, tokenizer, VARIANTS[name], device, args.warmup, args.iters, frames, boxes)
+
+    first = results[names[0]]
+    anchor_forward = sum(ANCHOR_FORWARD_S) / 2
+    anchor_fps = sum(ANCHOR_TRACK_FPS) / 2
+    print()
+    print(f"{'variant':14s} {'forward s':>10s} {'cached s':>9s} {'track s':>8s} {'track fps':>9s} "
+          f"{'x ' + names[0] + ' fwd':>12s} {'x ' + names[0] + ' trk':>12s} {'x anchor fwd':>12s} "
+          f"{'x anchor fps':>12s} {'max|dbox|':>10s}")
+    for name in names:
+        r = results[name]
+        fps = 1 / r["track"]
+        dbox = float((r["pred"] - first["pred"]).abs().max())
+        print(f"{name:14s} {r['forward']:10.3f} {r['cached']:9.3f} {r['track']:8.3f} {fps:9.2f} "
+              f"{first['forward'] / r['forward']:12.2f} {first['track'] / r['track']:12.2f} "
+              f"{anchor_forward / r['forward']:12.2f} {fps / anchor_fps:12.2f} {dbox:10.2e}")
+    print(f"\nratios > 1 are faster. Anchor: official fp32 forward {ANCHOR_FORWARD_S[0]}-{ANCHOR_FORWARD_S[1]} s, "
+          f"track {ANCHOR_TRACK_FPS[0]}-{ANCHOR_TRACK_FPS[1]} fps (2 threads, idle machine); ratios against it are "
+          f"only meaningful on an idle machine of that kind. max|dbox|: largest difference of the forward's normalised box from {names[0]} (random weights, so an argmax may jump).")
+
+
+if __name__ == "__main__":
+    main()
