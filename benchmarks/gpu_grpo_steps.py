@@ -72,7 +72,7 @@ def main(argv=None) -> dict:
     from reasoningtrack.training.config import GRPOConfig, LoraSettings
     from reasoningtrack.training.conversations import to_grpo_dataset
     from reasoningtrack.training.grpo import build_grpo_trainer
-    from reasoningtrack.training.toy import ToyBackbone, ToyConfig, toy_prompt, toy_reward_config, toy_samples, toy_tokenizer_corpus
+    from reasoningtrack.training.toy import ToyBackbone, ToyConfig, toy_reward_config, toy_samples, toy_tokenizer_corpus
 
     if args.device == "cuda" and not torch.cuda.is_available():
         sys.exit("no CUDA device visible: run with --device cpu --tiny for the CPU check")

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import ReplayBackbone, ScriptedReasoner, answer, numbered_frames
+from pipeline_fakes import ReplayBackbone, ScriptedReasoner, answer, numbered_frames
 
 from reasoningtrack.pipeline import PipelineConfig, ReasoningTracker
 from reasoningtrack.pipeline.async_reasoning import THREAD_NAME

@@ -20,8 +20,8 @@ from reasoningtrack.config import ConfigError
 from reasoningtrack.evaluation.results import read_boxes
 from reasoningtrack.pipeline.runner import parse_shard, shard_names
 
-from conftest import SYNTHETIC_FRAMES as FRAMES
-from conftest import SYNTHETIC_SEQUENCES as SEQUENCES
+from pipeline_fakes import SYNTHETIC_FRAMES as FRAMES
+from pipeline_fakes import SYNTHETIC_SEQUENCES as SEQUENCES
 
 
 def names_of(root: Path) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import ReplayBackbone, ScriptedReasoner, answer, numbered_frames
+from pipeline_fakes import ReplayBackbone, ScriptedReasoner, answer, numbered_frames
 
 from reasoningtrack.config import ConfigError
 from reasoningtrack.pipeline import PipelineConfig, ReasoningTracker

@@ -196,3 +196,18 @@ def test_box_mapping_and_clipping():
     assert clip_box([-5.0, -5.0, 20.0, 20.0], 100, 100, 10) == [0, 0, 15.0, 15.0]
     assert clip_box([95.0, 95.0, 20.0, 20.0], 100, 100, 10) == [90, 90, 10, 10]
     assert clip_box([-50.0, 40.0, 5.0, 5.0], 100, 100, 10) == [0, 40.0, 10, 10]
+
+
+def test_fused_attention_and_bf16_options(ref, shared_data, params):
+    common = dict(checkpoint=str(ref / "tiny_state_dict.pt"), config=str(ref / "tiny_config.json"),
+                  vocab=str(ref / "vocab-bert-base-uncased.txt"), device="cpu")
+    fused = BACKBONES.build("dutrack", attention="sdpa", **common)
+    boxes, expected = _run(fused, ref, shared_data, params, "synthetic", limit=20)
+    np.testing.assert_allclose(boxes, expected, atol=1e-3, rtol=0)
+    half = BACKBONES.build("dutrack", dtype="bfloat16", **common)
+    assert half.net.backbone.norm.weight.dtype == torch.bfloat16
+    frames = list(zip(range(3), _frames(ref, shared_data, params, "synthetic")))
+    half.initialize(frames[0][1], expected[0], TEXT)
+    for _, frame in frames[1:]:
+        prediction = half.track(frame)
+        assert prediction.box.dtype == np.float64 and np.all(np.isfinite(prediction.box))

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+from ._apps import app
 
 _EPILOG = (
     "Example: reasoningtrack evaluate --dataset lasot --root LaSOT_Evaluation_Toolkit/annos "

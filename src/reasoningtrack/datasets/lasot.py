@@ -192,10 +192,12 @@ class LaSOT(Dataset):
         if seq_dir is not None:
             img_dir = seq_dir / "img"
 
-            def frames_fn(img_dir=img_dir):
+            def list_frames(img_dir=img_dir):
                 if not img_dir.is_dir():
                     raise DatasetError(f"{self.name}: missing frame folder {img_dir}")
                 return sorted(p for p in img_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+
+            frames_fn = list_frames
 
         return Sequence(
             name=name,

@@ -157,11 +157,13 @@ class TNL2K(Dataset):
             description = read_sentence(seq_dir / "language.txt")
             img_dir = seq_dir / "imgs"
 
-            def frames_fn(img_dir=img_dir):
+            def list_frames(img_dir=img_dir):
                 if not img_dir.is_dir():
                     raise DatasetError(f"tnl2k: missing frame folder {img_dir}")
                 frames = [p for p in img_dir.iterdir() if p.suffix.lower() in _FRAME_SUFFIXES]
                 return sorted(frames, key=lambda p: natural_key(p.name))
+
+            frames_fn = list_frames
 
         return Sequence(
             name=name,

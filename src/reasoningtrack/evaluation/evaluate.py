@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence as Seq
 
@@ -176,6 +177,10 @@ def _sequences_of(dataset_or_sequences) -> tuple[list[Sequence], str, tuple[str,
     return seqs, bench, tuple(attrs)
 
 
+def _workers(n_jobs: int) -> int:
+    return max(1, min(n_jobs, os.cpu_count() or 1, 4))
+
+
 def evaluate_trackers(
     dataset_or_sequences: Dataset | Iterable[Sequence],
     results: Mapping[str, str | os.PathLike | Mapping[str, np.ndarray]],
@@ -201,15 +206,19 @@ def evaluate_trackers(
     proto = default_protocol(bench) if protocol is None else get_protocol(protocol, bench)
     names = [s.name for s in sequences]
 
-    predictions: dict[str, dict[str, np.ndarray]] = {}
-    missing: dict[str, list[str]] = {}
-    for tracker, source in results.items():
+    def load(item):
+        tracker, source = item
         if isinstance(source, Mapping):
             boxes = {n: np.asarray(source[n], dtype=np.float64) for n in names if n in source}
-            missing[tracker] = [n for n in names if n not in source]
-        else:
-            boxes, missing[tracker] = load_results(source, names, first_row=first_row)
-        predictions[tracker] = boxes
+            return boxes, [n for n in names if n not in source]
+        return load_results(source, names, first_row=first_row)
+
+    # Trackers are loaded and scored in threads: parsing (pandas' C reader) and the numpy work
+    # release the GIL, so a 2-core machine parses two trackers at once.
+    with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
+        loaded = list(pool.map(load, results.items()))
+    predictions = {t: boxes for t, (boxes, _) in zip(results, loaded)}
+    missing = {t: lost for t, (_, lost) in zip(results, loaded)}
 
     skipped: dict[str, list[str]] = {}
     for tracker, lost in missing.items():
@@ -226,8 +235,7 @@ def evaluate_trackers(
     if not evaluated:
         raise EvaluationError("no sequence left to evaluate: every sequence is missing from some tracker's results")
 
-    trackers: dict[str, TrackerReport] = {}
-    for tracker in results:
+    def score(tracker: str) -> TrackerReport:
         curves, rejected = score_tracker(evaluated, predictions[tracker], proto, tracker)
         scored = [s for s in evaluated if s.name in curves]
         table = CurveTable.stack([curves[s.name] for s in scored], proto)
@@ -236,13 +244,16 @@ def evaluate_trackers(
             rows = np.array([i for i, s in enumerate(scored) if s.attributes.get(attr)], dtype=np.intp)
             if len(rows):
                 per_attribute[attr] = table.scores(proto, rows)
-        trackers[tracker] = TrackerReport(
+        return TrackerReport(
             name=tracker,
             overall=table.scores(proto),
             per_sequence=dict(zip((s.name for s in scored), table.row_scores(proto))),
             per_attribute=per_attribute,
             rejected=rejected,
         )
+
+    with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
+        trackers = dict(zip(results, pool.map(score, results)))
     return Report(
         benchmark=bench,
         protocol=proto,

@@ -30,7 +30,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -180,8 +180,9 @@ def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutc
                                error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
 
 
-def worker_main(plan: RunPlan, names: "queue.Queue | object", outcomes: "queue.Queue | object", device: str | None = None) -> int:
-    """Take sequence names from ``names`` until it is empty; put a SequenceOutcome per sequence.
+def worker_main(plan: RunPlan, names: Any, outcomes: Any, device: str | None = None) -> int:
+    """Take sequence names from ``names`` (a queue) until it is empty; put a SequenceOutcome per
+    sequence into ``outcomes`` (a queue, or anything with ``put``).
 
     The backbone and the reasoner are built once per worker. ``device`` pins the worker to one GPU
     (``CUDA_VISIBLE_DEVICES``, set before anything imports torch in this process).

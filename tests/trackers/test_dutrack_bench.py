@@ -1,0 +1,23 @@
+"""The DUTrack speed script runs end to end (tiny network, one iteration) on CPU."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_benchmark_script_runs_on_cpu(shared_data):
+    config = shared_data / "dutrack-reference" / "tiny_config.json"
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_dutrack.py"), "--device", "cpu", "--config", str(config),
+         "--iters", "1", "--warmup", "1", "--threads", "1", "--variants", "fp32,fp32-sdpa"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines() if line.startswith(("fp32 ", "fp32-sdpa "))]
+    assert [row[0] for row in rows] == ["fp32", "fp32-sdpa"]
+    assert all(float(value) > 0 for row in rows for value in row[1:5])
+    assert "2,307,409 numbers" in result.stdout
