@@ -97,9 +97,9 @@ def main(argv=None) -> dict:
     world = ToyConfig(image_size=args.image_size)
     samples = toy_samples(args.prompts_per_step * max(args.steps, 1) * 2, seed=0, config=world)
     prompt_file = workdir / "toy-prompt.yaml"
-    from reasoningtrack.training.toy import _write_prompt_file
+    from reasoningtrack.training.toy import write_toy_prompt
 
-    _write_prompt_file(prompt_file)
+    write_toy_prompt(prompt_file)
     batch = args.prompts_per_step * args.generations
     cfg = GRPOConfig(
         model=str(model_dir), output_dir=str(workdir / "out"), max_steps=args.steps, learning_rate=1e-6,

@@ -145,3 +145,18 @@ def test_otb_siamrpn_under_pysot_keeps_its_corner_format_first_row(shared_data):
     # converting the corner row (an explicit option) changes exactly that frame
     fixed = evaluate_trackers(otb, {"SiamRPN": results}, "pysot", first_row="auto")
     assert fixed.trackers["SiamRPN"].per_sequence["Crossing"].SR > report.trackers["SiamRPN"].per_sequence["Crossing"].SR
+
+
+def test_effect_sizes_of_other_protocols_on_lasot(lasot_dataset, lasot_raw):
+    """METRICS.md: on LaSOT, G is higher by +0.04..0.11 AUC / +0.03..0.17 PR; pytracking with
+    exclude_invalid_frames adds +0.8..1.3 AUC / +0.85..1.37 PR."""
+    results = {t: lasot_raw / t for t in LASOT_EXPECTED}
+    base = evaluate_trackers(lasot_dataset, results, "pytracking")
+    g = evaluate_trackers(lasot_dataset, results, "got10k-lasot")
+    valid = evaluate_trackers(lasot_dataset, results, "pytracking-valid")
+    for t in LASOT_EXPECTED:
+        b = base.trackers[t].overall
+        assert 0.04 - TOL <= g.trackers[t].overall.SR - b.SR <= 0.11 + TOL
+        assert 0.03 - TOL <= g.trackers[t].overall.PR - b.PR <= 0.17 + TOL
+        assert 0.8 - 0.05 <= valid.trackers[t].overall.SR - b.SR <= 1.3 + 0.05
+        assert 0.85 - TOL <= valid.trackers[t].overall.PR - b.PR <= 1.37 + TOL

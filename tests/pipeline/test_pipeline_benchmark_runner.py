@@ -203,3 +203,12 @@ def test_detect_gpus_follows_cuda_visible_devices(monkeypatch):
     assert detect_gpus() == ["0", "2"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     assert detect_gpus() == []
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_bad_component_option_stops_the_run_with_its_message(synthetic_root, tmp_path, workers):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, bench_args(synthetic_root, out, "--tracker-opt", "bogus=1", "--workers", workers))
+    assert result.exit_code == 2
+    assert "bogus" in result.output and "Traceback" not in result.output
+    assert not (out / "failures.json").exists()

@@ -234,3 +234,30 @@ def test_dynamic_static_fit_shortens_the_answer_so_both_parts_survive():
     # a backbone that reads no text: nothing to fit
     policy = TextPolicy(PolicyConfig(kind="dynamic+static", order="fit"), "a red car", None)
     assert policy.apply(answer(True, "a blue car turning left")).text == "a blue car turning left. a red car"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_motion_gate_matches_the_rule_on_random_walks(seed):
+    """Random boxes (slow drift with jumps and size changes) against the rule written out plainly."""
+    rng = np.random.default_rng(seed)
+    count, height, width, check = 300, 64, 96, 7
+    boxes = [np.array([40.0, 20.0, 20.0, 20.0])]
+    for _ in range(count - 1):
+        step = rng.normal(0, 0.6, 4) * [1, 1, 0.2, 0.2]
+        if rng.random() < 0.05:
+            step[:2] += rng.normal(0, 4, 2)
+        boxes.append(np.maximum(boxes[-1] + step, [0, 0, 4, 4]))
+    boxes = np.array(boxes)
+    expected, reference = [], boxes[0]
+    for t in range(check, count, check):
+        a_ref, a_now = reference[2] * reference[3], boxes[t][2] * boxes[t][3]
+        if (min(a_ref, a_now) / max(a_ref, a_now) < 0.95 or abs(boxes[t][0] - reference[0]) > width / 32
+                or abs(boxes[t][1] - reference[1]) > height / 32):
+            expected.append(t)
+        reference = boxes[t]
+    backbone = ReplayBackbone(boxes)
+    tracker = ReasoningTracker(backbone, ScriptedReasoner(always()),
+                              PipelineConfig.from_dict({"schedule": {"triggers": ["motion"], "motion": {"check_every": check}}}))
+    results = list(tracker.run(numbered_frames(count, height, width), boxes[0], "a car"))
+    assert 3 < len(expected) < len(range(check, count, check))  # the walk exercises both outcomes
+    assert event_frames(results) == expected

@@ -154,6 +154,11 @@ def test_factory_rejects_unknown_or_missing_options(ref):
         BACKBONES.build("dutrack", checkpoint="x", chekpoint="y")
     with pytest.raises(ConfigError, match="needs a checkpoint"):
         BACKBONES.build("dutrack", config=str(ref / "tiny_config.json"), vocab=str(ref / "vocab-bert-base-uncased.txt"))
+    tiny = dict(config=str(ref / "tiny_config.json"), vocab=str(ref / "vocab-bert-base-uncased.txt"),
+                checkpoint=str(ref / "tiny_state_dict.pt"))
+    assert BACKBONES.build("dutrack", hanning=False, clip_margin="5", **tiny).config.clip_margin == 5.0
+    with pytest.raises(ConfigError, match="must equal the network"):
+        BACKBONES.build("dutrack", template_size=64, **tiny)
     with pytest.raises(ConfigError, match="float16"):
         BACKBONES.build("dutrack", random_init=True, config=str(ref / "tiny_config.json"), dtype="float16", device="cpu")
 

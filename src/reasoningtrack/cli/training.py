@@ -309,12 +309,12 @@ def toy_samples_command(
     """Write toy-world pairs whose right answer is known (the shape changed colour or not), labelled
     by the toy backbone, with the oracle teacher's output in completion_text: ready for
     `train sft` and `train grpo --backbone toy`."""
-    from ..training.toy import _write_prompt_file, write_toy_samples
+    from ..training.toy import write_toy_prompt, write_toy_samples
 
     path = write_toy_samples(out, n, seed)
     if prompt_file is not None:
         prompt_file.parent.mkdir(parents=True, exist_ok=True)
-        _write_prompt_file(prompt_file)
+        write_toy_prompt(prompt_file)
     typer.echo(f"{n} toy samples in {path}")
 
 

@@ -318,6 +318,8 @@ class BenchmarkRunner:
         try:
             worker_main(self.plan, names, outcomes)
         except Exception as exc:  # noqa: BLE001 -- building the tracker failed: every sequence failed
+            if _is_configuration_error(exc):
+                raise
             self._fail_rest(todo, exc, total)
 
     def _run_processes(self, todo: list[str], total: int) -> None:
@@ -347,6 +349,8 @@ class BenchmarkRunner:
                 errors = [f.exception() for f in futures if f.exception() is not None]
             seen = {o.name for o in self.outcomes}
             missing = [n for n in todo if n not in seen]
+            if missing and errors and _is_configuration_error(errors[0]):
+                raise errors[0]
             if missing:
                 cause = errors[0] if errors else RuntimeError("a worker process ended without finishing its sequences")
                 self._fail_rest(missing, cause, total)
@@ -408,6 +412,17 @@ class BenchmarkRunner:
     @property
     def tracker_label(self) -> str:
         return self.config.result_name or f"{self.config.tracker}+{self.config.reasoner}"
+
+
+def _is_configuration_error(exc: BaseException) -> bool:
+    """Errors that no sequence can get past (bad options, unknown names, missing weights): they
+    stop the run with their message instead of being recorded against every sequence."""
+    from ..datasets.base import DatasetError
+    from ..reasoning.base import ReasonerError
+    from ..registry import RegistryError
+    from ..trackers.base import BackboneError
+
+    return isinstance(exc, (ConfigError, RegistryError, BackboneError, ReasonerError, DatasetError))
 
 
 def _jsonable(value):

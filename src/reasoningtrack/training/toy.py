@@ -41,6 +41,7 @@ __all__ = [
     "ToyRunConfig",
     "run_toy_demo",
     "write_toy_samples",
+    "write_toy_prompt",
 ]
 
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -154,11 +155,9 @@ def make_pairs(n: int, seed: int, config: ToyConfig | None = None, prefix: str =
 
 
 def oracle_completion(pair: ToyPair) -> str:
-    """The teacher's output for the toy: short, and right by construction."""
-    if pair.changed:
-        think = f"the {pair.shape} was {pair.colour1} and is now {pair.colour2}"
-    else:
-        think = f"the {pair.shape} is still {pair.colour2}"
+    """The teacher's output for the toy: short, right by construction, and a real chain of
+    thought: it names what each frame shows, then decides by comparing the two."""
+    think = f"frame 1: {pair.colour1} {pair.shape}. frame 2: {pair.colour2} {pair.shape}."
     return f"<think>{think}</think><d>{'yes' if pair.changed else 'no'}</d><answer>{pair.answer}</answer>"
 
 
@@ -312,7 +311,8 @@ class ToyRunConfig(Config):
     torch_threads: int = 1
 
 
-def _write_prompt_file(path) -> str:
+def write_toy_prompt(path) -> str:
+    """Save the toy prompt as a prompt YAML file (``--prompt FILE`` for every command)."""
     import yaml
 
     preset = toy_prompt()
@@ -362,7 +362,7 @@ def _run_toy_demo(workdir, cfg: "ToyRunConfig", progress: bool, announce) -> dic
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    prompt = _write_prompt_file(workdir / "toy-prompt.yaml")
+    prompt = write_toy_prompt(workdir / "toy-prompt.yaml")
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     base = build_tiny_qwen(

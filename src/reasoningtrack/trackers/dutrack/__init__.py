@@ -112,7 +112,7 @@ def build_dutrack(**options):
     from .tracker import DUTrackBackbone
 
     tracker_fields = {f.name for f in fields(DUTrackTrackerConfig)}
-    tracker_overrides = {k: options.pop(k) for k in list(options) if k in tracker_fields and k not in ("template_size", "search_size")}
+    tracker_overrides = {k: options.pop(k) for k in list(options) if k in tracker_fields}
     opts = DUTrackOptions.from_dict(options, where="dutrack")
     dtype_name = _DTYPES.get(str(opts.dtype).lower())
     if dtype_name is None:
