@@ -41,6 +41,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..config import Config, ConfigError
+from ..describe import position_phrase, position_words
 from .base import DatasetError, Sequence
 from .tnllt import TNLLT
 
@@ -147,24 +148,6 @@ class WorldConfig(Config):
 # ---------------------------------------------------------------------------------------------
 # Words
 # ---------------------------------------------------------------------------------------------
-
-
-def position_words(cx: float, cy: float, width: int, height: int) -> tuple[str, str]:
-    """(horizontal, vertical) thirds of the image: left/center/right, top/middle/bottom."""
-    horizontal = "left" if cx < width / 3 else "right" if cx >= 2 * width / 3 else "center"
-    vertical = "top" if cy < height / 3 else "bottom" if cy >= 2 * height / 3 else "middle"
-    return horizontal, vertical
-
-
-def position_phrase(horizontal: str, vertical: str) -> str:
-    """'on the left', 'at the top right', 'in the center', ..."""
-    if horizontal == "center" and vertical == "middle":
-        return "in the center"
-    if vertical == "middle":
-        return f"on the {horizontal}"
-    if horizontal == "center":
-        return f"at the {vertical}"
-    return f"at the {vertical} {horizontal}"
 
 
 def size_word(w: float, h: float, width: int, height: int) -> str:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import Config, ConfigError
+from ..describe import position_phrase, position_words
 from .base import Reasoner
 from .parser import STOP_WORDS, format_output, parse
 from .types import Reasoning, ReasoningContext
@@ -52,7 +53,6 @@ __all__ = [
     "COLOUR_NAMES",
     "colour_names",
     "dominant_colour",
-    "position_words",
     "head_noun",
     "description_colour",
 ]
@@ -205,25 +205,6 @@ def _centre(box) -> np.ndarray:
     return b[:2] + b[2:] / 2
 
 
-def position_words(frame_size: tuple[int, int], box) -> tuple[str, str]:
-    """``(vertical, horizontal)``: which third of the frame holds the box centre."""
-    width, height = frame_size
-    cx, cy = _centre(box)
-    horizontal = "left" if cx < width / 3 else ("right" if cx >= 2 * width / 3 else "center")
-    vertical = "top" if cy < height / 3 else ("bottom" if cy >= 2 * height / 3 else "middle")
-    return vertical, horizontal
-
-
-def _position_phrase(vertical: str, horizontal: str) -> str:
-    if vertical == "middle" and horizontal == "center":
-        return "in the center"
-    if vertical == "middle":
-        return f"on the {horizontal}"
-    if horizontal == "center":
-        return f"at the {vertical}"
-    return f"at the {vertical} {horizontal}"
-
-
 def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text or "")]
 
@@ -314,8 +295,9 @@ class HeuristicReasoner(Reasoner):
             elif said is None and cfg.describe_missing_colour:
                 reasons.append("the description names no colour")
 
-        vertical, horizontal = position_words(frame_size, ctx.current_box)
-        position = _position_phrase(vertical, horizontal)
+        cx, cy = _centre(ctx.current_box)
+        horizontal, vertical = position_words(cx, cy, *frame_size)
+        position = position_phrase(horizontal, vertical)
         notes.append(f"It is {position} of the frame.")
 
         if ctx.template_box is not None:
