@@ -5,8 +5,10 @@ Measures, per variant (precision, attention kernel, torch.compile):
     through the conv stages as the official code does;
   * forward-cached: the same with the template tokens computed earlier (what track() runs);
   * track: a whole DUTrackBackbone.track() step on a 640x480 frame in steady state (4 templates).
-Prints medians, the ratio to the first variant of this run, and the ratio to the official anchor
-(fp32, 2 threads, this kind of 2-core machine: forward 0.86-0.94 s, track 1.05-1.10 fps).
+The variants are measured round-robin (one step of each in turn), so that a change of load on a
+shared machine hits them all alike. Prints medians (and minima), the ratio to the first variant of
+this run, and the ratio to the official anchor (fp32, 2 threads, this kind of 2-core machine:
+forward 0.86-0.94 s, track 1.05-1.10 fps).
 
 CPU (default):  python benchmarks/bench_dutrack.py --threads 2 --iters 5 --warmup 2
 GPU:            python benchmarks/bench_dutrack.py --device cuda --iters 50 --warmup 10
@@ -86,54 +88,68 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _median_time(fn, device, warmup: int, iters: int) -> float:
-    for _ in range(warmup):
-        fn()
-    _sync(device)
-    times = []
-    for _ in range(iters):
+class VariantBench:
+    """One variant's tracker and inputs; each ``time_*`` call runs and times one step."""
+
+    def __init__(self, base_net, tokenizer, variant: Variant, device: torch.device, frames, boxes):
+        self.variant, self.device, self.frames = variant, device, frames
+        net = copy.deepcopy(base_net)
+        net.set_attention_mode(variant.attention)  # type: ignore[arg-type]
+        self.tracker = DUTrackBackbone(net, tokenizer, tracker_config_for(net.cfg), device=device,
+                                       dtype=variant.dtype, compile=variant.compile)
+        self.model = self.tracker.net
+        self.forward = torch.compile(self.model, dynamic=False) if variant.compile else self.model
+        gen = torch.Generator().manual_seed(1)
+        size_z, size_x = net.cfg.template_size, net.cfg.search_size
+        with torch.inference_mode():
+            self.templates = [torch.randn(1, 3, size_z, size_z, generator=gen).to(device, variant.dtype) for _ in range(4)]
+            self.search = torch.randn(1, 3, size_x, size_x, generator=gen).to(device, variant.dtype)
+            self.query = torch.randn(1, net.cfg.query_tokens, net.cfg.embed_dim, generator=gen).to(device, variant.dtype)
+            self.ids = torch.tensor([tokenizer.ids(TEXT)], device=device)
+            self.tokens = self.model.stack_templates(self.templates)
+            out = self.model(self.templates, self.search, self.ids, self.query)
+            self.pred = out.pred_boxes.float().cpu()
+        expected = net.cfg.query_tokens + 16 + 4 * (size_z // 16) ** 2 + (size_x // 16) ** 2
+        assert out.backbone_feat.shape[1] == expected
+        self.tracker.initialize(frames[0], boxes[0], TEXT)
+        self.next_frame = 1
+        for _ in range(5):  # from the 6th track() call on, four templates are fed
+            self.time_track()
+
+    def _timed(self, fn) -> float:
+        _sync(self.device)
         start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        with torch.inference_mode():
+            fn()
+        _sync(self.device)
+        return time.perf_counter() - start
+
+    def time_forward(self) -> float:
+        return self._timed(lambda: self.forward(self.templates, self.search, self.ids, self.query))
+
+    def time_cached(self) -> float:
+        return self._timed(lambda: self.tracker._forward(self.tokens, self.search, self.ids, self.query))
+
+    def time_track(self) -> float:
+        frame = self.frames[self.next_frame % len(self.frames)]
+        self.next_frame += 1
+        return self._timed(lambda: self.tracker.track(frame))
+
+    def close(self) -> None:
+        self.tracker.close()
 
 
-def run_variant(base_net, tokenizer, variant: Variant, device: torch.device, warmup: int, iters: int, frames, boxes):
-    net = copy.deepcopy(base_net)
-    net.set_attention_mode(variant.attention)  # type: ignore[arg-type]
-    tracker = DUTrackBackbone(net, tokenizer, tracker_config_for(net.cfg), device=device, dtype=variant.dtype,
-                              compile=variant.compile)
-    gen = torch.Generator().manual_seed(1)
-    size_z, size_x = net.cfg.template_size, net.cfg.search_size
-    templates = [torch.randn(1, 3, size_z, size_z, generator=gen).to(device, variant.dtype) for _ in range(4)]
-    search = torch.randn(1, 3, size_x, size_x, generator=gen).to(device, variant.dtype)
-    query = torch.randn(1, net.cfg.query_tokens, net.cfg.embed_dim, generator=gen).to(device, variant.dtype)
-    ids = torch.tensor([tokenizer.ids(TEXT)], device=device)
-    model = tracker.net
-    forward = torch.compile(model, dynamic=False) if variant.compile else model
-    with torch.inference_mode():
-        tokens = model.stack_templates(templates)
-        out = forward(templates, search, ids, query)
-        assert out.backbone_feat.shape[1] == net.cfg.query_tokens + 16 + 4 * (size_z // 16) ** 2 + (size_x // 16) ** 2
-        t_forward = _median_time(lambda: forward(templates, search, ids, query), device, warmup, iters)
-        t_cached = _median_time(lambda: tracker._forward(tokens, search, ids, query), device, warmup, iters)
-        pred = model(templates, search, ids, query).pred_boxes.float().cpu()
-    tracker.initialize(frames[0], boxes[0], TEXT)
-    steady_from = 6  # from the 6th track() call on, four templates are fed
-    for frame in frames[1: steady_from + warmup]:
-        tracker.track(frame)
-    track_times = []
-    for frame in frames[steady_from + warmup: steady_from + warmup + iters]:
-        start = time.perf_counter()
-        tracker.track(frame)
-        _sync(device)
-        track_times.append(time.perf_counter() - start)
-        assert len(tracker.last_debug.templates_memory_idx) == 4
-    tracker.close()
-    del tracker, model, forward
-    return {"forward": t_forward, "cached": t_cached, "track": statistics.median(track_times),
-            "pred": pred}
+def measure(benches: dict[str, VariantBench], warmup: int, iters: int) -> dict[str, dict[str, list[float]]]:
+    """Round-robin over the variants so that a change of machine load hits them all alike."""
+    times = {name: {"forward": [], "cached": [], "track": []} for name in benches}
+    for round_index in range(warmup + iters):
+        for name, bench in benches.items():
+            sample = {"forward": bench.time_forward(), "cached": bench.time_cached(), "track": bench.time_track()}
+            if round_index >= warmup:
+                for key, value in sample.items():
+                    times[name][key].append(value)
+        print(f"round {round_index + 1}/{warmup + iters} done", flush=True)
+    return times
 
 
 def main() -> None:
@@ -171,25 +187,30 @@ def main() -> None:
     if device.type == "cpu":
         print(f"CPU bf16 support: {torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()}")
 
-    results = {}
+    benches = {}
     for name in names:
-        print(f"running {name} ...", flush=True)
-        results[name] = run_variant(base, tokenizer, VARIANTS[name], device, args.warmup, args.iters, frames, boxes)
+        print(f"preparing {name} ...", flush=True)
+        benches[name] = VariantBench(base, tokenizer, VARIANTS[name], device, frames, boxes)
+    times = measure(benches, args.warmup, args.iters)
 
-    first = results[names[0]]
+    first = names[0]
+    med = {n: {k: statistics.median(v) for k, v in times[n].items()} for n in names}
     anchor_forward = sum(ANCHOR_FORWARD_S) / 2
     anchor_fps = sum(ANCHOR_TRACK_FPS) / 2
     print()
-    print(f"{'variant':14s} {'forward s':>10s} {'cached s':>9s} {'track s':>8s} {'track fps':>9s} "
-          f"{'x ' + names[0] + ' fwd':>12s} {'x ' + names[0] + ' trk':>12s} {'x anchor fwd':>12s} "
+    print(f"{'variant':14s} {'forward s':>10s} {'(min)':>7s} {'cached s':>9s} {'track s':>8s} {'(min)':>7s} "
+          f"{'track fps':>9s} {'x ' + first + ' fwd':>12s} {'x ' + first + ' trk':>12s} {'x anchor fwd':>12s} "
           f"{'x anchor fps':>12s} {'max|dbox|':>10s}")
     for name in names:
-        r = results[name]
-        fps = 1 / r["track"]
-        dbox = float((r["pred"] - first["pred"]).abs().max())
-        print(f"{name:14s} {r['forward']:10.3f} {r['cached']:9.3f} {r['track']:8.3f} {fps:9.2f} "
-              f"{first['forward'] / r['forward']:12.2f} {first['track'] / r['track']:12.2f} "
-              f"{anchor_forward / r['forward']:12.2f} {fps / anchor_fps:12.2f} {dbox:10.2e}")
+        m = med[name]
+        fps = 1 / m["track"]
+        dbox = float((benches[name].pred - benches[first].pred).abs().max())
+        print(f"{name:14s} {m['forward']:10.3f} {min(times[name]['forward']):7.3f} {m['cached']:9.3f} "
+              f"{m['track']:8.3f} {min(times[name]['track']):7.3f} {fps:9.2f} "
+              f"{med[first]['forward'] / m['forward']:12.2f} {med[first]['track'] / m['track']:12.2f} "
+              f"{anchor_forward / m['forward']:12.2f} {fps / anchor_fps:12.2f} {dbox:10.2e}")
+    for bench in benches.values():
+        bench.close()
     print(f"\nratios > 1 are faster. Anchor: official fp32 forward {ANCHOR_FORWARD_S[0]}-{ANCHOR_FORWARD_S[1]} s, "
           f"track {ANCHOR_TRACK_FPS[0]}-{ANCHOR_TRACK_FPS[1]} fps (2 threads, idle machine); ratios against it are "
           f"only meaningful on an idle machine of that kind. max|dbox|: largest difference of the forward's normalised box from {names[0]} (random weights, so an argmax may jump).")

@@ -22,12 +22,14 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     from reasoningtrack.reasoning.tiny import build_tiny_qwen
+    from reasoningtrack.training.modeling import torch_threads
 
     root = tmp_path_factory.mktemp("train_cli")
-    model = build_tiny_qwen(
-        root / "tiny", seed=0, text_hidden=32, layers=1, heads=4, kv_heads=2, intermediate=64, vision_depth=1,
-        vocab_size=300, tokenizer_corpus=toy_tokenizer_corpus(), min_pixels=56 * 56, max_pixels=56 * 56,
-    )
+    with torch_threads(1):  # many threads spin-wait on a busy CPU (28 s instead of 2 s here)
+        model = build_tiny_qwen(
+            root / "tiny", seed=0, text_hidden=32, layers=1, heads=4, kv_heads=2, intermediate=64, vision_depth=1,
+            vocab_size=300, tokenizer_corpus=toy_tokenizer_corpus(), min_pixels=56 * 56, max_pixels=56 * 56,
+        )
     result = runner.invoke(app, ["dev", "toy-samples", str(root / "data"), "--n", "12", "--prompt-file", str(root / "toy.yaml")])
     assert result.exit_code == 0, result.output
     return root, model
@@ -80,7 +82,7 @@ def test_full_sft_then_lora_grpo_on_cpu_and_both_load_in_the_reasoner(tiny):
     assert len(steps) == 2 and all(0.0 <= e["rewards/judge_reward/mean"] <= 1.0 for e in steps)
 
     frame = np.zeros((56, 56, 3), np.uint8)
-    for options in ({"model": str(sft_out)}, record["load_with"]):
+    for options in ({"model": str(sft_out)}, record["load_with"]):  # full folder; base + adapter
         reasoner = REASONERS.build("qwen", **options, prompt=str(root / "toy.yaml"), max_new_tokens=8, device="cpu")
         answer = reasoner.reason(frame, frame, "the red circle")
         assert isinstance(answer.raw, str) and answer.answer  # noise, but a parsed Reasoning

@@ -16,11 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
-from ..config import Config, ConfigError
+from ..config import ConfigError
 from .base import Reasoner, ReasonerError, ReasoningRequest
+from .generation import GenerationConfig
 from .images import to_data_url
 from .parser import parse
-from .prompts import DEFAULT_PROMPT, PromptPreset, build_messages, load_prompt, to_openai_messages
+from .prompts import PromptPreset, build_messages, load_prompt, to_openai_messages
 from .types import Reasoning, ReasoningContext
 
 __all__ = ["OpenAIConfig", "OpenAIReasoner", "build_openai", "DEFAULT_BASE_URL"]
@@ -37,9 +38,11 @@ def _env(*names: str) -> str | None:
 
 
 @dataclass
-class OpenAIConfig(Config):
+class OpenAIConfig(GenerationConfig):
     """Options of the HTTP reasoner (CLI: ``--base-url``, ``--model``, ``--prompt``,
-    ``--reasoner-opt key=value``)."""
+    ``--reasoner-opt key=value``); decoding and prompt options come from :class:`GenerationConfig`.
+    Images are resized within ``min_pixels``/``max_pixels`` before sending (this also bounds the
+    request size)."""
 
     base_url: str | None = None
     """Server root including ``/v1`` (None: $REASONINGTRACK_BASE_URL, $OPENAI_BASE_URL, else
@@ -49,39 +52,24 @@ class OpenAIConfig(Config):
     For ``transformers serve DIR`` it is the DIR string exactly as the server was started with."""
     api_key: str | None = None
     """None: $REASONINGTRACK_API_KEY, $OPENAI_API_KEY, else "EMPTY" (local servers ignore it)."""
-    prompt: str = DEFAULT_PROMPT
     timeout: float = 60.0
     """Seconds per HTTP request."""
     max_retries: int = 2
     """Extra attempts after a transient failure."""
     backoff: float = 0.5
     """First wait between attempts in seconds, doubled each time (capped at 8 s)."""
-    max_new_tokens: int = 512
-    """Sent as ``max_tokens`` on every request (servers may otherwise generate thousands)."""
-    temperature: float = 0.0
-    top_p: float = 1.0
-    seed: int | None = None
-    max_words: int | None = None
-    strict: bool = False
-    min_pixels: int | None = None
-    """Images are resized before sending so that width*height >= min_pixels ..."""
-    max_pixels: int | None = 512 * 512
-    """... and <= max_pixels (also bounds the request size)."""
     image_format: Literal["JPEG", "PNG"] = "JPEG"
     concurrency: int = 4
     """Requests in flight at once in ``reason_batch`` (the server batches them)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.timeout <= 0:
             raise ConfigError(f"timeout must be positive, got {self.timeout}")
         if self.max_retries < 0:
             raise ConfigError(f"max_retries must be >= 0, got {self.max_retries}")
         if self.backoff < 0:
             raise ConfigError(f"backoff must be >= 0, got {self.backoff}")
-        if self.max_new_tokens < 1:
-            raise ConfigError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
-        if self.temperature < 0 or not 0 < self.top_p <= 1:
-            raise ConfigError(f"need temperature >= 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}")
         if self.concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {self.concurrency}")
 

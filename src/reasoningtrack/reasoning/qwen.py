@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..config import Config, ConfigError
+from ..config import ConfigError
 from .base import Reasoner, ReasonerError, ReasoningRequest
+from .generation import GenerationConfig
 from .images import to_pil
 from .parser import parse
-from .prompts import DEFAULT_PROMPT, PromptPreset, build_messages, load_prompt
+from .prompts import PromptPreset, build_messages, load_prompt
 from .types import Reasoning, ReasoningContext
 
 __all__ = ["QwenConfig", "QwenReasoner", "build_qwen", "DEFAULT_MODEL"]
@@ -24,9 +25,9 @@ DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
 
 
 @dataclass
-class QwenConfig(Config):
+class QwenConfig(GenerationConfig):
     """Options of the in-process reasoner (CLI: ``--model``, ``--adapter``, ``--prompt``,
-    ``--reasoner-opt key=value``)."""
+    ``--reasoner-opt key=value``); decoding and prompt options come from :class:`GenerationConfig`."""
 
     model: str = DEFAULT_MODEL
     """Hub id or local folder of a Qwen2.5-VL checkpoint."""
@@ -34,50 +35,23 @@ class QwenConfig(Config):
     """Folder of a PEFT LoRA adapter (``PeftModel.save_pretrained``) applied on top of ``model``."""
     merge_adapter: bool = True
     """Fold the adapter into the weights after loading (faster generation, same outputs)."""
-    prompt: str = DEFAULT_PROMPT
-    """Built-in preset name (``reasoningtrack``, ``release``) or a prompt YAML file."""
     device: str = "auto"
     """``auto`` (CUDA when available), ``cpu``, ``cuda``, ``cuda:1``, ..."""
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
     """``auto``: bfloat16 on GPU, float32 on CPU."""
-    min_pixels: int | None = None
-    """Lower bound on width*height per image fed to the vision tower (None: the processor's)."""
-    max_pixels: int | None = 512 * 512
-    """Upper bound on width*height per image (the release trained with images of at most 512x512)."""
-    max_new_tokens: int = 512
     min_new_tokens: int = 0
     """Force at least this many new tokens (benchmarks: equal work whatever the model writes)."""
-    temperature: float = 0.0
-    """0 = greedy decoding; above 0 samples with this temperature and ``top_p``."""
-    top_p: float = 1.0
-    seed: int | None = None
-    """Seed for sampling (ignored when greedy)."""
-    max_words: int | None = None
-    """Answer budget: fills the prompt's ``{max_words}`` and cuts longer answers (None: the preset's)."""
-    strict: bool = False
-    """Use only strict-format outputs (see the parser's rules)."""
     batch_size: int = 4
     """Requests per ``generate`` in ``reason_batch``."""
     local_files_only: bool = False
     """Never contact the hub (also implied by ``HF_HUB_OFFLINE=1``)."""
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
-            raise ConfigError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+        super().__post_init__()
         if not 0 <= self.min_new_tokens <= self.max_new_tokens:
             raise ConfigError(f"min_new_tokens must be in [0, max_new_tokens], got {self.min_new_tokens}")
-        if self.temperature < 0:
-            raise ConfigError(f"temperature must be >= 0, got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}")
-        for name in ("min_pixels", "max_pixels", "max_words"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"{name} must be positive, got {value}")
-        if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
-            raise ConfigError(f"min_pixels {self.min_pixels} is larger than max_pixels {self.max_pixels}")
 
 
 def _missing_weights_message(model: str, exc: BaseException) -> str:
@@ -182,7 +156,7 @@ class QwenReasoner(Reasoner):
 
     def _generation_kwargs(self) -> dict:
         cfg = self.config
-        from transformers import GenerationConfig
+        from transformers import GenerationConfig as HFGenerationConfig
 
         base = self.model.generation_config.to_dict()
         base.update(max_new_tokens=cfg.max_new_tokens, min_new_tokens=cfg.min_new_tokens or None)
@@ -192,7 +166,7 @@ class QwenReasoner(Reasoner):
             base.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         for key in ("transformers_version", "_from_model_config"):
             base.pop(key, None)
-        return {"generation_config": GenerationConfig(**base)}
+        return {"generation_config": HFGenerationConfig(**base)}
 
     def _texts(self, requests: list[ReasoningRequest]) -> list[str]:
         cfg = self.config

@@ -1,0 +1,50 @@
+"""Options every model-backed reasoner shares: the prompt, decoding, answer budget, image bounds.
+
+The in-process (``qwen``) and HTTP (``openai``) reasoners subclass :class:`GenerationConfig`, so
+one YAML block means the same thing to both backends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import Config, ConfigError
+from .prompts import DEFAULT_PROMPT
+
+__all__ = ["GenerationConfig"]
+
+
+@dataclass
+class GenerationConfig(Config):
+    prompt: str = DEFAULT_PROMPT
+    """Built-in preset name (``reasoningtrack``, ``release``) or a prompt YAML file."""
+    max_new_tokens: int = 512
+    """Upper bound on generated tokens (sent as ``max_tokens`` to servers, which may otherwise
+    generate thousands)."""
+    temperature: float = 0.0
+    """0 = greedy decoding; above 0 samples with this temperature and ``top_p``."""
+    top_p: float = 1.0
+    seed: int | None = None
+    """Seed for sampling (ignored when greedy)."""
+    max_words: int | None = None
+    """Answer budget: fills the prompt's ``{max_words}`` and cuts longer answers (None: the preset's)."""
+    strict: bool = False
+    """Use only strict-format outputs (see the parser's rules)."""
+    min_pixels: int | None = None
+    """Lower bound on width*height per image (None: the processor's or the server's own)."""
+    max_pixels: int | None = 512 * 512
+    """Upper bound on width*height per image (the release trained with images of at most 512x512)."""
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1:
+            raise ConfigError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+        if self.temperature < 0:
+            raise ConfigError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
+        for name in ("min_pixels", "max_pixels", "max_words"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{name} must be positive, got {value}")
+        if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
+            raise ConfigError(f"min_pixels {self.min_pixels} is larger than max_pixels {self.max_pixels}")
