@@ -187,3 +187,59 @@ def test_batched_parser_equals_the_tolerant_reader(tmp_path, lasot_raw):
     # malformed rows are never silently accepted
     for bad in (b"1,2,3,4\n1,2,3\n", b"1,,3,4\n", b"1,2,3,4,5\n1,2,3\n", b"1,2,3,4\n\n5,6,7,8\n"):
         assert parse_comma_files([b"1,2,3,4\n", bad])[1] is None
+
+
+def test_cli_dataset_root_with_toolkit_annotations(tmp_path, small_lasot):
+    """--root a dataset download, --annos the toolkit folder: GT, flags and attributes from the latter."""
+    annos, results = small_lasot
+    root = tmp_path / "LaSOT"
+    for name in SUBSET:
+        seq = root / name.rsplit("-", 1)[0] / name
+        seq.mkdir(parents=True)
+        n = len((annos / f"{name}.txt").read_text().splitlines())
+        (seq / "groundtruth.txt").write_text("1,1,5,5\n" * n)  # deliberately different from the toolkit's
+        (seq / "full_occlusion.txt").write_text(",".join(["0"] * n))
+        (seq / "out_of_view.txt").write_text(",".join(["0"] * n))
+        (seq / "nlp.txt").write_text("x")
+    out = tmp_path / "r.json"
+    args = ["evaluate", "--dataset", "lasot", "--root", str(root), "--results", f"ATOM={results['ATOM']}", "--json", str(out)]
+    assert _run(args + ["--annos", str(annos)]).exit_code == 0
+    with_annos = json.loads(out.read_text())["trackers"]["ATOM"]
+    direct = evaluate_trackers(DATASETS.build("lasot", root=annos), {"ATOM": results["ATOM"]}).trackers["ATOM"]
+    assert with_annos["overall"]["SR"] == direct.overall.SR
+    assert set(with_annos["per_attribute"]) == {"IV", "POC"}
+    r = _run(["evaluate", "--dataset", "otb-lang", "--root", str(root), "--results", f"A={results['ATOM']}", "--annos", str(annos)])
+    assert r.exit_code == 2 and "--annos is not supported" in r.output
+
+
+def test_rejected_sequences_are_reported_not_averaged(lasot_dataset):
+    seqs = lasot_dataset.select(["tiger-6", "airplane-1", "lion-5"])
+    oracle = {s.name: s.ground_truth for s in seqs}  # tiger-6 and lion-5 hold negative GT sizes
+    report = evaluate_trackers(seqs, {"oracle": oracle}, "pytracking")
+    t = report.trackers["oracle"]
+    assert sorted(t.rejected) == ["lion-5", "tiger-6"] and list(t.per_sequence) == ["airplane-1"]
+    assert t.overall.n_sequences == 1
+    notes = report.notes()
+    assert len(notes) == 1 and "2 sequence(s) not scored under pytracking" in notes[0]
+    from rich.console import Console
+
+    console = Console(record=True, width=120)
+    console.print(report.table())
+    console.print(report.attribute_table("NPR"))
+    text = console.export_text()
+    assert "oracle" in text and "PR@20px" in text and "NPR per attribute" in text
+    # the MATLAB protocol scores them (bad GT rows count as -1)
+    assert evaluate_trackers(seqs, {"oracle": oracle}).trackers["oracle"].rejected == {}
+
+
+def test_parser_without_pandas_is_as_strict(monkeypatch, lasot_raw):
+    from reasoningtrack.evaluation import evaluate as ev
+
+    blobs = [(lasot_raw / "ATOM" / f"{n}.txt").read_bytes() for n in ("airplane-1", "bird-2")]
+    with_pandas = ev.parse_comma_files(blobs)
+    monkeypatch.setattr(ev, "_pandas", lambda: None)
+    without = ev.parse_comma_files(blobs)
+    for a, b in zip(with_pandas, without):
+        assert np.array_equal(a, b)
+    for bad in (b"1,2,3,4,5\n6,7,8\n", b"1,,3,4\n", b"1,2,3,4\n\n5,6,7,8\n", b"a,b,c,d\n"):
+        assert ev.parse_comma_files([bad])[0] is None

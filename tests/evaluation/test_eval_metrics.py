@@ -108,3 +108,24 @@ def test_reference_reader_parses_mixed_delimiters(tmp_path):
 def test_ground_truth_without_rows_is_an_error():
     with pytest.raises(EvaluationError, match="no rows"):
         sequence_curves(np.zeros((3, 4)), np.zeros((0, 4)))
+
+
+def test_chunk_size_never_changes_the_counts(monkeypatch):
+    from reasoningtrack.evaluation import metrics
+
+    rng = np.random.default_rng(3)
+    p = get_protocol("tnl2k-matlab")
+    items = []
+    for i in range(25):
+        pred, gt, absent = _random_case(rng, int(rng.integers(2, 30)))
+        pred = np.concatenate([pred, np.zeros((max(0, len(gt) - len(pred)), 4))])
+        items.append((f"s{i}", pred, gt, absent))
+    results = []
+    for chunk in (1, 7, 1 << 30):
+        monkeypatch.setattr(metrics, "CHUNK_FRAMES", chunk)
+        results.append(batch_curves(items, p)[0])
+    for name, _, _, _ in items:
+        for other in results[1:]:
+            assert np.array_equal(results[0][name].success_counts, other[name].success_counts)
+            assert np.array_equal(results[0][name].precision_counts, other[name].precision_counts)
+            assert results[0][name].denominator == other[name].denominator

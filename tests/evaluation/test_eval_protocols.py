@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -328,5 +329,30 @@ def test_protocol_names_defaults_and_overrides():
     assert not get_protocol("stark", "otb-lang").use_absent_flags
     with pytest.raises(ProtocolError, match="available"):
         get_protocol("matlab")
-    with pytest.raises(Exception):
-        PROTOCOLS["lasot-matlab"].first_frame = "keep"  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROTOCOLS["lasot-matlab"].first_frame = "keep"
+    rules = PROTOCOLS["pysot"].rules()
+    assert rules["first_frame"] == "keep" and rules["repair"] == "none" and "description" not in rules
+
+
+def test_tnllt_inverted_flag_file_end_to_end(tmp_path):
+    """TNLLT's absent_label.txt says 1 = present: frames flagged 0 must fail under tnllt-matlab."""
+    from reasoningtrack.datasets import DATASETS
+    from reasoningtrack.evaluation import evaluate_trackers
+
+    seq = tmp_path / "tnllt" / "video_1"
+    (seq / "imgs").mkdir(parents=True)
+    for i in range(1, 5):
+        (seq / "imgs" / f"{i:05d}.png").write_bytes(b"")
+    (seq / "groundtruth.txt").write_text("1,1,10,10\n" * 4)
+    (seq / "absent_label.txt").write_text("1\n1\n0\n1\n")  # frame 3 absent
+    (seq / "attributes.txt").write_text("0,1")
+    (seq / "language.txt").write_text("a box")
+    ds = DATASETS.build("tnllt", root=tmp_path / "tnllt")
+    loaded = ds.load("video_1")
+    assert loaded.absent.tolist() == [False, False, True, False]
+    oracle = {"video_1": np.array([BOX] * 4)}
+    report = evaluate_trackers(ds, {"gt": oracle})
+    assert report.protocol.name == "tnllt-matlab"
+    s = report.trackers["gt"].per_sequence["video_1"]
+    assert s.success[0] == 0.75 and s.PR == 75.0 and s.NPR == 75.0

@@ -13,7 +13,7 @@ def test_benchmark_script_runs_on_cpu(shared_data):
     config = shared_data / "dutrack-reference" / "tiny_config.json"
     result = subprocess.run(
         [sys.executable, str(REPO / "benchmarks" / "bench_dutrack.py"), "--device", "cpu", "--config", str(config),
-         "--iters", "1", "--warmup", "1", "--threads", "1", "--variants", "fp32,fp32-sdpa"],
+         "--iters", "1", "--warmup", "0", "--threads", "1", "--variants", "fp32,fp32-sdpa"],
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr

@@ -60,6 +60,12 @@ def evaluate(
     split_file: Optional[Path] = typer.Option(
         None, "--split-file", help="Sequence list (one name per line) instead of the one found with the data."
     ),
+    annos: Optional[Path] = typer.Option(
+        None,
+        "--annos",
+        help="lasot/lasot-ext/tnl2k: the toolkit's annotation folder, used for ground truth, absent flags and "
+        "attributes while --root is the dataset root (as the official numbers are computed).",
+    ),
     skip_missing: bool = typer.Option(
         False, "--skip-missing", help="Skip sequences missing from any tracker's results (for all trackers) instead of failing."
     ),
@@ -80,6 +86,7 @@ def evaluate(
     The numbers are those of the benchmark's official toolkit (LaSOT/TNL2K/TNLLT MATLAB code, got10k-toolkit) unless --protocol names another toolkit's rules; see docs/evaluation.md.
     """
     from rich.console import Console
+    from rich.markup import escape
 
     from ..datasets import DATASETS
     from ..datasets.base import DatasetError
@@ -92,6 +99,8 @@ def evaluate(
     options = {"split": split}
     if split_file is not None:
         options["split_file"] = split_file
+    if annos is not None:
+        options["annos"] = annos
     try:
         data = DATASETS.build(dataset, root=root, **options)
         with console.status(f"evaluating {len(trackers)} tracker(s) on {dataset} ..."):
@@ -104,8 +113,9 @@ def evaluate(
                 benchmark=dataset.lower().replace("_", "-"),
             )
     except TypeError as exc:
-        if "split_file" in str(exc):
-            _fail(f"--split-file is not supported by dataset {dataset!r}")
+        for option, flag in (("split_file", "--split-file"), ("annos", "--annos")):
+            if option in str(exc):
+                _fail(f"{flag} is not supported by dataset {dataset!r}")
         raise
     except (DatasetError, EvaluationError, ProtocolError, ResultFormatError, ResultsMissingError, RegistryError) as exc:
         _fail(str(exc))
@@ -113,7 +123,7 @@ def evaluate(
     if attributes:
         console.print(report.attribute_table("SR"))
     for line in report.notes():
-        console.print(f"[yellow]note:[/] {line}", highlight=False)
+        console.print(f"[yellow]note:[/] {escape(line)}", highlight=False)
     if json_path is not None:
         report.write_json(json_path)
         console.print(f"JSON report: {json_path}")

@@ -1,5 +1,7 @@
-"""Readers shared by the benchmark loaders: ground-truth tables, 0/1 flag files, sentences,
-sequence lists. Every error is a :class:`DatasetError` naming the file (and line)."""
+"""Bulk readers for the big benchmarks (LaSOT, TNL2K): many ground-truth tables parsed in one
+call, and 0/1 flag files checked with numpy on their bytes. Single-file readers are those of
+:mod:`.parsing` (re-exported here for the loaders). Every error is a :class:`DatasetError`
+naming the file (and line)."""
 
 from __future__ import annotations
 
@@ -9,25 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from .base import DatasetError
+from .parsing import natural_key, read_box_table, read_text
 
-__all__ = ["read_box_table", "read_box_tables", "read_flags", "read_sentence", "read_name_list", "natural_key", "align_flags"]
-
-
-def read_box_table(path: Path) -> np.ndarray:
-    """An ``x,y,w,h`` table (comma, tab or space separated) as ``(N, 4)`` float64."""
-    from ..evaluation.results import ResultFormatError, parse_numeric_table
-
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DatasetError(f"missing annotation file {path}") from None
-    try:
-        boxes = parse_numeric_table(data, 4, str(path), "x,y,w,h")
-    except ResultFormatError as exc:
-        raise DatasetError(str(exc)) from None
-    if len(boxes) == 0:
-        raise DatasetError(f"{path}: empty ground-truth file (expected one x,y,w,h row per frame)")
-    return boxes
+__all__ = [
+    "read_box_table",
+    "read_box_tables",
+    "read_flags",
+    "read_sentence",
+    "read_name_list",
+    "natural_key",
+    "align_flags",
+]
 
 
 _FLAG_SPLIT = re.compile(rb"[\s,;]+")
@@ -93,33 +87,15 @@ def align_flags(flags: np.ndarray, n_rows: int, path: Path) -> np.ndarray:
 
 
 def read_sentence(path: Path) -> str:
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise DatasetError(f"missing language file {path}") from None
-    sentence = " ".join(text.split())
-    if not sentence:
-        raise DatasetError(f"{path}: empty language description")
-    return sentence
+    """A language description (lines joined by one space); empty or missing raises."""
+    return read_text(path, "language description")
 
 
 def read_name_list(path: Path) -> list[str]:
-    """One sequence name per line (blank lines and ``\\r`` ignored); duplicates are an error."""
-    names: list[str] = []
-    seen: set[str] = set()
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        name = line.strip()
-        if not name:
-            continue
-        if name in seen:
-            raise DatasetError(f"{path}:{number}: sequence {name!r} listed twice")
-        seen.add(name)
-        names.append(name)
+    """A sequence list (one name per line, no repeats); an empty list raises."""
+    from .parsing import read_name_list as read_names
+
+    names = read_names(path, "sequence list")
     if not names:
         raise DatasetError(f"{path}: empty sequence list")
     return names
-
-
-def natural_key(name: str) -> list:
-    """Sort key where ``airplane-9`` comes before ``airplane-13``."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]

@@ -2,12 +2,13 @@
 
 ``evaluate_trackers`` is the Python API behind ``reasoningtrack evaluate`` (and what the
 ``benchmark`` command calls after a run). Loading is the slow part of any evaluator (7 trackers x
-280 LaSOT sequences is 4.8 M text rows), so :func:`load_results` parses all of a tracker's
-well-formed files in one vectorised call: each file's structure is checked with numpy on its
-bytes (every row exactly ``a,b,c,d``, no empty field), the files are joined and converted at once
-(pandas' C parser when installed, else ``numpy``), then split by row counts. Any file that is not
-plain comma-separated rows goes through :func:`results.read_boxes`, which accepts every delimiter
-and names the bad line.
+280 LaSOT sequences is 4.8 M text rows), so :func:`load_results` converts all of a tracker's
+plain ``a,b,c,d`` files in one call: the files are joined and parsed at once by pandas' C reader
+(which itself refuses a row with more, fewer or empty fields; a comma/newline count per file
+catches the rest), or without pandas by numpy after an exact per-file structure check; the
+result is split back by row counts. Any other file (tabs, spaces, a trailing blank line, a
+malformed row) goes through :func:`results.read_boxes`, which accepts every delimiter and names
+the bad line. Trackers are loaded and scored in threads: pandas and numpy release the GIL.
 """
 
 from __future__ import annotations

@@ -106,6 +106,7 @@ class Report:
     # -- console ---------------------------------------------------------------------------------
     def table(self):
         """A rich Table of the overall scores, best SR first."""
+        from rich.markup import escape
         from rich.table import Table
 
         p = self.protocol
@@ -120,11 +121,12 @@ class Report:
         table.add_column("Sequences", justify="right")
         for t in self.ranked():
             o = t.overall
-            table.add_row(t.name, f"{o.SR:.2f}", f"{o.PR:.2f}", f"{o.NPR:.2f}", str(o.n_sequences))
+            table.add_row(escape(t.name), f"{o.SR:.2f}", f"{o.PR:.2f}", f"{o.NPR:.2f}", str(o.n_sequences))
         return table
 
     def attribute_table(self, metric: str = "SR"):
         """A rich Table: one row per attribute, one column per tracker (``metric`` in percent)."""
+        from rich.markup import escape
         from rich.table import Table
 
         ranked = self.ranked()
@@ -132,7 +134,7 @@ class Report:
         table.add_column("Attribute", style="bold")
         table.add_column("#", justify="right")
         for t in ranked:
-            table.add_column(t.name, justify="right")
+            table.add_column(escape(t.name), justify="right")
         attrs: list[str] = []
         for t in ranked:
             attrs += [a for a in t.per_attribute if a not in attrs]

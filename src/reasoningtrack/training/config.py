@@ -211,7 +211,7 @@ class GRPOConfig(_TrainCommon):
     temperature: float = 1.0
     top_p: float = 0.99
     max_completion_length: int = 256
-    #: "grpo" normalises per sequence like the release's EasyR1 ("dapo"/"dr_grpo" are TRL options).
+    #: TRL's loss aggregation: "grpo" (per-sequence mean, the GRPO paper), or "dapo", "dr_grpo", ...
     loss_type: str = "grpo"
     rewards: RewardConfig = field(default_factory=RewardConfig)
     use_vllm: bool = False
