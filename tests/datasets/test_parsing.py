@@ -7,9 +7,11 @@ import pytest
 
 from reasoningtrack.datasets import DatasetError
 from reasoningtrack.datasets.parsing import (
+    align_flags,
     list_images,
     read_attribute_file,
     read_box_table,
+    read_box_tables,
     read_flags,
     read_integers,
     read_name_list,
@@ -43,6 +45,23 @@ def test_flags_errors(tmp_path):
     assert read_flags(write(tmp_path, "")).shape == (0,)
 
 
+def test_flag_errors_name_the_line(tmp_path):
+    with pytest.raises(DatasetError, match=r"f.txt:3: expected absent flags \(only 0 and 1; flag #5 is 2\)"):
+        read_flags(write(tmp_path, "0,1\n1\n1,2\n"), "absent flags")
+    with pytest.raises(DatasetError, match=r"f.txt:2: expected integers in the absent flags, got '1x'"):
+        read_flags(write(tmp_path, "0\n1x\n"), "absent flags")
+    with pytest.raises(DatasetError, match=r"expected 3 attribute flags, got 2"):
+        read_flags(write(tmp_path, "0,1"), "attribute flags", length=3)
+    with pytest.raises(DatasetError, match="missing absent flags"):
+        read_flags(tmp_path, "absent flags")  # a folder is not a flag file
+
+
+def test_align_flags(tmp_path):
+    np.testing.assert_array_equal(align_flags(np.array([True, False, True]), 2, tmp_path), [True, False])
+    with pytest.raises(DatasetError, match="1 flags for 2 ground-truth rows"):
+        align_flags(np.array([True]), 2, tmp_path)
+
+
 def test_real_lasot_flag_layouts(shared_data, tmp_path):
     import tarfile
 
@@ -67,6 +86,9 @@ def test_text_and_name_lists(tmp_path):
     assert read_name_list(write(tmp_path, "a\n b \n\nc\n")) == ["a", "b", "c"]
     with pytest.raises(DatasetError, match="f.txt:3: 'a' already listed on line 1"):
         read_name_list(write(tmp_path, "a\nb\na\n"))
+    assert read_name_list(write(tmp_path, "\n \n")) == []
+    with pytest.raises(DatasetError, match="f.txt: empty test list"):
+        read_name_list(write(tmp_path, "\n \n"), "test list", required=True)
 
 
 def test_tables(tmp_path):
@@ -78,6 +100,19 @@ def test_tables(tmp_path):
     np.testing.assert_array_equal(read_numeric_table(write(tmp_path, "1 2\n3 4\n"), 2), [[1, 2], [3, 4]])
     with pytest.raises(DatasetError, match=r"f.txt:1: expected 3 numbers"):
         read_numeric_table(write(tmp_path, "1 2\n"), 3)
+
+
+def test_box_tables_of_many_files(tmp_path):
+    plain = write(tmp_path, "1,2,3,4\n5,6,7,8\n", "a.txt")
+    tabs = write(tmp_path, "1\t2\t3\t4\n", "b.txt")
+    tables = read_box_tables([plain, tabs, plain])
+    assert [t.tolist() for t in tables] == [[[1, 2, 3, 4], [5, 6, 7, 8]], [[1, 2, 3, 4]], [[1, 2, 3, 4], [5, 6, 7, 8]]]
+    with pytest.raises(DatasetError, match=r"c.txt:2: expected x,y,w,h"):
+        read_box_tables([plain, write(tmp_path, "1,2,3,4\n5,6\n", "c.txt")])
+    with pytest.raises(DatasetError, match=r"missing ground-truth file: .*none.txt"):
+        read_box_tables([plain, tmp_path / "none.txt"])
+    with pytest.raises(DatasetError, match=r"e.txt: empty ground-truth file"):
+        read_box_tables([plain, write(tmp_path, "\n", "e.txt")])
 
 
 def test_attribute_file_forms(tmp_path):
@@ -96,3 +131,5 @@ def test_list_images_natural_order(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(DatasetError, match="no images"):
         list_images(tmp_path / "empty")
+    assert list_images(tmp_path / "empty", allow_empty=True) == []
+    assert [p.name for p in list_images(tmp_path, extensions=(".png",))] == ["3.png"]

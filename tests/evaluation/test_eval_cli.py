@@ -158,8 +158,8 @@ def test_api_accepts_in_memory_boxes_and_sequences(lasot_sequences):
 
 
 def test_batched_parser_equals_the_tolerant_reader(tmp_path, lasot_raw):
-    from reasoningtrack.evaluation.evaluate import load_results, parse_comma_files
-    from reasoningtrack.evaluation.results import read_boxes
+    from reasoningtrack.evaluation.evaluate import load_results
+    from reasoningtrack.evaluation.results import parse_plain_boxes, read_boxes
 
     files = {
         "plain": "1,2,3,4\n5.5,6.25,7,8\n",
@@ -181,12 +181,12 @@ def test_batched_parser_equals_the_tolerant_reader(tmp_path, lasot_raw):
         assert np.array_equal(boxes[name], read_boxes(path), equal_nan=True), name
     # real files: identical to the line-by-line reader, bit for bit
     blobs = [(lasot_raw / "SiamRPN++" / f"{n}.txt").read_bytes() for n in ("airplane-1", "zebra-10")]
-    for blob, parsed in zip(blobs, parse_comma_files(blobs)):
+    for blob, parsed in zip(blobs, parse_plain_boxes(blobs)):
         rows = [[float(v) for v in line.split(",")] for line in blob.decode().splitlines() if line]
         assert parsed.tolist() == rows
     # malformed rows are never silently accepted
     for bad in (b"1,2,3,4\n1,2,3\n", b"1,,3,4\n", b"1,2,3,4,5\n1,2,3\n", b"1,2,3,4\n\n5,6,7,8\n"):
-        assert parse_comma_files([b"1,2,3,4\n", bad])[1] is None
+        assert parse_plain_boxes([b"1,2,3,4\n", bad])[1] is None
 
 
 def test_cli_dataset_root_with_toolkit_annotations(tmp_path, small_lasot):
@@ -233,13 +233,13 @@ def test_rejected_sequences_are_reported_not_averaged(lasot_dataset):
 
 
 def test_parser_without_pandas_is_as_strict(monkeypatch, lasot_raw):
-    from reasoningtrack.evaluation import evaluate as ev
+    from reasoningtrack.evaluation import results as ev
 
     blobs = [(lasot_raw / "ATOM" / f"{n}.txt").read_bytes() for n in ("airplane-1", "bird-2")]
-    with_pandas = ev.parse_comma_files(blobs)
+    with_pandas = ev.parse_plain_boxes(blobs)
     monkeypatch.setattr(ev, "_pandas", lambda: None)
-    without = ev.parse_comma_files(blobs)
+    without = ev.parse_plain_boxes(blobs)
     for a, b in zip(with_pandas, without):
         assert np.array_equal(a, b)
     for bad in (b"1,2,3,4,5\n6,7,8\n", b"1,,3,4\n", b"1,2,3,4\n\n5,6,7,8\n", b"a,b,c,d\n"):
-        assert ev.parse_comma_files([bad])[0] is None
+        assert ev.parse_plain_boxes([bad])[0] is None

@@ -18,6 +18,7 @@ from reasoningtrack.evaluation.results import (
     find_result_file,
     first_row_is_corners,
     read_boxes,
+    read_boxes_many,
     read_times,
     result_path,
     write_boxes,
@@ -142,26 +143,50 @@ def test_real_lasot_long_floats_exact(shared_data, tmp_path, tracker, monkeypatc
 # ---------------------------------------------------------------------------- tolerance
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "1,2,3,4\n5,6,7,8\n",
-        "1,2,3,4\n5,6,7,8",  # no final newline
-        "1\t2\t3\t4\n5\t6\t7\t8\n",
-        "1 2 3 4\n5  6   7 8\n",
-        "1;2;3;4\n5;6;7;8\n",
-        "1,2\t3 4\n5, 6, 7, 8\n",  # mixture
-        "1,2,3,4\r\n5,6,7,8\r\n",
-        "\ufeff1,2,3,4\n5,6,7,8\n",  # byte-order mark
-        "1,2,3,4,\n5,6,7,8,\n",  # trailing delimiter
-        "1,2,3,4\n5,6,7,8\n\n\n  \n",  # blank trailing lines
-        "  1, 2, 3, 4\n\t5,6,7,8 \n",
-    ],
-)
+DELIMITER_FORMS = [
+    "1,2,3,4\n5,6,7,8\n",
+    "1,2,3,4\n5,6,7,8",  # no final newline
+    "1\t2\t3\t4\n5\t6\t7\t8\n",
+    "1 2 3 4\n5  6   7 8\n",
+    "1;2;3;4\n5;6;7;8\n",
+    "1,2\t3 4\n5, 6, 7, 8\n",  # mixture
+    "1,2,3,4\r\n5,6,7,8\r\n",
+    "\ufeff1,2,3,4\n5,6,7,8\n",  # byte-order mark
+    "1,2,3,4,\n5,6,7,8,\n",  # trailing delimiter
+    "1,2,3,4\n5,6,7,8\n\n\n  \n",  # blank trailing lines
+    "  1, 2, 3, 4\n\t5,6,7,8 \n",
+]
+"""Each reads as [[1, 2, 3, 4], [5, 6, 7, 8]]."""
+
+
+@pytest.mark.parametrize("text", DELIMITER_FORMS)
 def test_delimiters(tmp_path, text):
     path = tmp_path / "r.txt"
     path.write_bytes(text.encode("utf-8"))
     np.testing.assert_array_equal(read_boxes(path), [[1, 2, 3, 4], [5, 6, 7, 8]])
+
+
+def test_many_files_read_as_one_by_one(shared_data, tmp_path):
+    """Every delimiter form above, real OTB results (SiamRPN's corner first rows included) and
+    malformed files: the many-file reader gives the single-file reader's values and errors."""
+    paths = []
+    for i, text in enumerate(DELIMITER_FORMS):
+        paths.append(tmp_path / f"form{i}.txt")
+        paths[-1].write_bytes(text.encode("utf-8"))
+    assert all(b.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]] for b in read_boxes_many(paths))
+    root = shared_data / "sequences" / "otb100_results"
+    real = [find_result_file(root / t, s) for t in ("SiamRPN", "ATOM", "CFNet") for s in OTB_SEQUENCES]
+    for first_row in ("as-is", "auto"):
+        for path, boxes in zip(real, read_boxes_many(real, first_row=first_row)):
+            np.testing.assert_array_equal(boxes, read_boxes(path, first_row=first_row))
+    bad = tmp_path / "bad.txt"
+    bad.write_text("1,2,3,4\n1,2,3\n")
+    with pytest.raises(ResultFormatError, match=r"bad.txt:2: expected x,y,w,h"):
+        read_boxes_many([paths[0], bad])
+    with pytest.raises(ResultsMissingError, match="result file not found"):
+        read_boxes_many([paths[0], tmp_path / "none.txt"])
+    with pytest.raises(ValueError, match="first_row"):
+        read_boxes_many(paths, first_row="corners")
 
 
 def test_nan_and_exponents(tmp_path):

@@ -168,3 +168,19 @@ def test_network_is_stateless_between_calls(ref, tiny_net):
         tiny_net(given["template"], given["search"], inputs["token_ids"], first.next_query)
         again = tiny_net(given["template"], given["search"], inputs["token_ids"], None)
     assert torch.equal(first.pred_boxes, again.pred_boxes)
+
+
+def test_own_yaml_format_and_384_preset(tmp_path, ref):
+    from reasoningtrack.trackers.dutrack.config import tracker_config_for
+
+    tiny = load_net_config(ref / "tiny_config.json")
+    flat = tmp_path / "tiny.yaml"
+    flat.write_text(tiny.to_yaml())
+    assert load_net_config(flat) == tiny
+    big = load_net_config("dutrack-384")
+    assert (big.template_grid, big.search_grid) == (12, 24)
+    tracker_cfg = tracker_config_for(big)
+    assert (tracker_cfg.template_size, tracker_cfg.search_size, tracker_cfg.template_factor,
+            tracker_cfg.search_factor) == (192, 384, 2.0, 4.0)
+    with pytest.raises(ConfigError, match="must equal the network"):
+        tracker_config_for(big, {"search_size": 256})

@@ -66,10 +66,7 @@ def build(
 ) -> None:
     """Draw frame pairs from a dataset's training split and label them with the frozen backbone.
 
-    Each sample holds the template frame and a later frame (both downscaled to at most 512x512
-    pixels), both ground-truth boxes, the description, and IoU(old text): the backbone initialised
-    on frame 1 with its box and the description, tracking once on frame 2. The output is a
-    Hugging Face dataset (`reasoningtrack.training.samples.load_samples(OUT)`).
+    Each sample holds the template frame and a later frame (both downscaled to at most 512x512 pixels), both ground-truth boxes, the description, and IoU(old text): the backbone initialised on frame 1 with its box and the description, tracking once on frame 2. The output is a Hugging Face dataset (`reasoningtrack.training.samples.load_samples(OUT)`).
     """
     from ..training.config import SampleConfig
     from ..training.samples import SampleBuildError, build_samples, load_samples
@@ -107,10 +104,7 @@ def teach_command(
 ) -> None:
     """Ask a teacher reasoner for <think>/<d>/<answer> on every sample; keep strict answers.
 
-    Each kept answer is labelled with IoU(new text) by the same one-step backbone rule and with
-    whether the teacher's yes/no agrees with the IoU comparison. The `completion_text` column is
-    the SFT target. Example with a vLLM server:
-    `reasoningtrack data teach samples/ taught/ --reasoner openai --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-VL-72B-Instruct --backbone dutrack --backbone-opt checkpoint=DUTrack.pth.tar`
+    Each kept answer is labelled with IoU(new text) by the same one-step backbone rule and with whether the teacher's yes/no agrees with the IoU comparison. The `completion_text` column is the SFT target. Example with a vLLM server: `reasoningtrack data teach samples/ taught/ --reasoner openai --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-VL-72B-Instruct --backbone dutrack --backbone-opt checkpoint=DUTrack.pth.tar`
     """
     from ..training.config import TeacherConfig
     from ..training.teacher import agreement_summary, teach
@@ -142,8 +136,7 @@ def import_release(
 ) -> None:
     """Read the release's LLaMA-Factory SFT JSON into an SFT dataset for `reasoningtrack train sft`.
 
-    Columns: description, completion_text (the teacher output), instruction, image_paths (as
-    written in the file) and images (the paths under --image-root, opened when training reads them).
+    Columns: description, completion_text (the teacher output), instruction, image_paths (as written in the file) and images (the paths under --image-root, opened when training reads them).
     """
     import datasets
 
@@ -226,10 +219,7 @@ def train_sft(
 ) -> None:
     """Supervised fine-tuning of the reasoner on teacher chain-of-thought (TRL SFTTrainer).
 
-    Defaults are the release's: full fine-tune, lr 5e-5 cosine, 3 epochs, effective batch 8
-    (per_device_train_batch_size 1 x gradient_accumulation_steps 8), images <= 512x512. Without a
-    GPU it trains on the CPU in fp32 and says so. Multi-GPU: `accelerate launch --config_file
-    $(python -m reasoningtrack.training.configs ddp) -m reasoningtrack.cli train sft ...`.
+    Defaults are the release's: full fine-tune, lr 5e-5 cosine, 3 epochs, effective batch 8 (per_device_train_batch_size 1 x gradient_accumulation_steps 8), images <= 512x512. Without a GPU it trains on the CPU in fp32 and says so. Multi-GPU: `accelerate launch --config_file $(python -m reasoningtrack.training.configs ddp) -m reasoningtrack.cli train sft ...`.
     """
     from ..config import ConfigError
     from ..training.config import SFTConfig
@@ -265,12 +255,7 @@ def train_grpo(
 ) -> None:
     """GRPO of the reasoner with format / strict / IoU / judge rewards (TRL GRPOTrainer).
 
-    Rewards: total = 0.1 format + 0.1 strict + w IoU + 0.15 judge, IoU shaped `iou if iou > 0.61
-    else iou/2` from the frozen backbone run with the completion's answer; w = 0.5 by default,
-    0 with --reward-preset release (weights: --set rewards.iou_weight=...). Release defaults:
-    group 5, lr 1e-6, KL beta 1e-2, temperature 1.0, top-p 0.99, images <= 512x512, 2 epochs.
-    Start from the SFT output folder (TRL builds the KL reference from it). Optional vLLM
-    generation on GPUs: --set use_vllm=true --set vllm_mode=colocate (see docs/training.md).
+    Rewards: total = 0.1 format + 0.1 strict + w IoU + 0.15 judge, IoU shaped `iou if iou > 0.61 else iou/2` from the frozen backbone run with the completion's answer; w = 0.5 by default, 0 with --reward-preset release (weights: --set rewards.iou_weight=...). Release defaults: group 5, lr 1e-6, KL beta 1e-2, temperature 1.0, top-p 0.99, images <= 512x512, 2 epochs. Start from the SFT output folder (TRL builds the KL reference from it). Optional vLLM generation on GPUs: --set use_vllm=true --set vllm_mode=colocate (see docs/training.md).
     """
     from ..config import ConfigError
     from ..training.config import GRPOConfig, RewardConfig
@@ -306,9 +291,8 @@ def toy_samples_command(
     seed: int = typer.Option(0, "--seed", help="Seed (same seed, same pairs)."),
     prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="Also write the toy's short prompt (YAML) here."),
 ) -> None:
-    """Write toy-world pairs whose right answer is known (the shape changed colour or not), labelled
-    by the toy backbone, with the oracle teacher's output in completion_text: ready for
-    `train sft` and `train grpo --backbone toy`."""
+    """Write toy-world pairs whose right answer is known (the shape changed colour or not), labelled by the toy backbone, with the oracle teacher's output in completion_text: ready for `train sft` and `train grpo --backbone toy`.
+    """
     from ..training.toy import write_toy_prompt, write_toy_samples
 
     path = write_toy_samples(out, n, seed)
@@ -326,8 +310,8 @@ def toy_run_command(
     grpo_steps: int = typer.Option(200, "--grpo-steps", help="GRPO optimiser steps."),
     overrides: List[str] = typer.Option([], "--set", help="Override any ToyRunConfig key, e.g. --set grpo_lr=1e-4."),
 ) -> None:
-    """Prove the training learns: a tiny Qwen2.5-VL from scratch, SFT on the toy world, then GRPO;
-    prints strict-format rates and the held-out reward (greedy and sampled, 8 per prompt) after each."""
+    """Prove the training learns: a tiny Qwen2.5-VL from scratch, SFT on the toy world, then GRPO; prints strict-format rates and the held-out reward (greedy and sampled, 8 per prompt) after each.
+    """
     import json
 
     from ..training.toy import ToyRunConfig, run_toy_demo

@@ -22,27 +22,22 @@ sequences), in natural order; ``train`` then needs the list. ``all`` is every se
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ._annotations import (
-    align_flags,
-    natural_key,
-    read_box_table,
-    read_box_tables,
-    read_flags,
-    read_name_list,
-    read_sentence,
-)
 from .base import Dataset, DatasetError, Sequence
+from .parsing import align_flags, list_images, natural_key, read_box_table, read_flags, read_name_list, read_text
+from .toolkit import BatchedGroundTruth, find_annos_dir, find_split_list, read_toolkit_labels, require_listed
 
-__all__ = ["LaSOT", "LASOT_ATTRIBUTES", "is_lasot_annos_dir", "find_annos_dir"]
+__all__ = ["LaSOT", "LASOT_ATTRIBUTES", "is_lasot_annos_dir"]
 
 LASOT_ATTRIBUTES = ("IV", "POC", "DEF", "MB", "CM", "ROT", "BC", "VC", "SV", "FOC", "FM", "OV", "LR", "ARC")
 """The 14 attributes in the toolkit's order (``run_tracker_performance_evaluation.m``)."""
 
 LIST_FILE_NAMES = ("testing_set.txt",)
+_FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def is_lasot_annos_dir(path: Path) -> bool:
@@ -50,28 +45,7 @@ def is_lasot_annos_dir(path: Path) -> bool:
     return (path / "absent").is_dir() and any(p.suffix == ".txt" for p in path.iterdir() if p.is_file())
 
 
-def find_annos_dir(root: Path, test=is_lasot_annos_dir) -> Path | None:
-    """``root`` itself, or its only subfolder, that passes ``test``."""
-    if not root.is_dir():
-        return None
-    if test(root):
-        return root
-    found = [p for p in sorted(root.iterdir()) if p.is_dir() and test(p)]
-    if len(found) > 1:
-        raise DatasetError(f"{root}: several annotation folders ({', '.join(p.name for p in found)}); pass one of them")
-    return found[0] if found else None
-
-
-def _find_list(folders: list[Path], names: tuple[str, ...]) -> Path | None:
-    for folder in folders:
-        for name in names:
-            for candidate in (folder / name, folder / "sequence_evaluation_config" / name):
-                if candidate.is_file():
-                    return candidate
-    return None
-
-
-class LaSOT(Dataset):
+class LaSOT(BatchedGroundTruth, Dataset):
     """LaSOT (1400 sequences, 70 classes; test split 280) -- dataset root or toolkit ``annos/``."""
 
     name = "lasot"
@@ -86,13 +60,13 @@ class LaSOT(Dataset):
         self.annos_dir: Path | None = None
         self._seq_dirs: dict[str, Path] = {}
         if annos is not None:
-            self.annos_dir = find_annos_dir(Path(annos))
+            self.annos_dir = find_annos_dir(Path(annos), is_lasot_annos_dir)
             if self.annos_dir is None:
                 raise DatasetError(f"{self.name}: {annos} is not a toolkit annotation folder (<seq>.txt + absent/)")
         self._seq_dirs = self._scan_dataset_root(self.root)
         if not self._seq_dirs:
             if self.annos_dir is None:
-                self.annos_dir = find_annos_dir(self.root)
+                self.annos_dir = find_annos_dir(self.root, is_lasot_annos_dir)
             if self.annos_dir is None:
                 raise DatasetError(
                     f"{self.name}: {self.root} is neither a dataset root (<class>/<class>-N/groundtruth.txt) "
@@ -102,7 +76,7 @@ class LaSOT(Dataset):
         search = [self.root, self.root.parent]
         if self.annos_dir is not None:
             search += [self.annos_dir, self.annos_dir.parent]
-        self.split_file = Path(split_file) if split_file else _find_list(search, self.list_file_names)
+        self.split_file = Path(split_file) if split_file else find_split_list(search, self.list_file_names)
         if split_file and not self.split_file.is_file():
             raise DatasetError(f"{self.name}: split file {split_file} not found")
         self._names: list[str] | None = None
@@ -127,7 +101,7 @@ class LaSOT(Dataset):
     def sequence_names(self) -> list[str]:
         if self._names is None:
             present = self._present()
-            listed = read_name_list(self.split_file) if self.split_file else None
+            listed = read_name_list(self.split_file, required=True) if self.split_file else None
             if self.split == "all":
                 names = present
             elif self.split == "test":
@@ -144,13 +118,8 @@ class LaSOT(Dataset):
                 available = set(present)
                 if self.annos_dir is not None and self.layout == "dataset":
                     available &= {p.stem for p in self.annos_dir.glob("*.txt")} | set(self._seq_dirs)
-                missing = [n for n in names if n not in available]
-                if missing:
-                    where = self.annos_dir if self.layout == "annos" else self.root
-                    raise DatasetError(
-                        f"{self.name}: {len(missing)} sequence(s) of {self.split_file} are not in {where}: "
-                        f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
-                    )
+                where = self.annos_dir if self.layout == "annos" else self.root
+                require_listed(self.name, names, available, self.split_file, where)
             self._names = names
         return list(self._names)
 
@@ -163,12 +132,6 @@ class LaSOT(Dataset):
         where = self.annos_dir if self.annos_dir is not None else self.root
         raise DatasetError(f"{self.name}: no sequence {name!r} under {where}")
 
-    def __iter__(self):
-        """All sequences, ground truths parsed in one batch (much faster than one by one)."""
-        names = self.sequence_names()
-        for name, gt in zip(names, read_box_tables([self._gt_path(n) for n in names])):
-            yield self.load(name, gt)
-
     def load(self, name: str, ground_truth: np.ndarray | None = None) -> Sequence:
         gt_path = self._gt_path(name)
         gt = read_box_table(gt_path) if ground_truth is None else ground_truth
@@ -176,28 +139,22 @@ class LaSOT(Dataset):
         attributes: dict[str, bool] = {}
         if self.annos_dir is not None and gt_path.parent == self.annos_dir:
             annos = self.annos_dir
-            absent_path = annos / "absent" / f"{name}.txt"
-            absent = align_flags(read_flags(absent_path, what="0/1 absent flags"), len(gt), absent_path)
-            att = read_flags(annos / "att" / f"{name}.txt", len(self.attribute_names), "attribute flags")
-            attributes = dict(zip(self.attribute_names, map(bool, att)))
-            description = read_sentence(annos / "nlp" / f"{name}.txt")
+            absent, attributes = read_toolkit_labels(
+                annos / "absent" / f"{name}.txt", annos / "att" / f"{name}.txt", len(gt), self.attribute_names
+            )
+            description = read_text(annos / "nlp" / f"{name}.txt", "language description")
         else:
             occlusion = read_flags(seq_dir / "full_occlusion.txt", what="0/1 occlusion flags")
             out_of_view = read_flags(seq_dir / "out_of_view.txt", what="0/1 out-of-view flags")
             absent = align_flags(occlusion, len(gt), seq_dir / "full_occlusion.txt") | align_flags(
                 out_of_view, len(gt), seq_dir / "out_of_view.txt"
             )
-            description = read_sentence(seq_dir / "nlp.txt")
+            description = read_text(seq_dir / "nlp.txt", "language description")
         frames_fn = None
         if seq_dir is not None:
-            img_dir = seq_dir / "img"
-
-            def list_frames(img_dir=img_dir):
-                if not img_dir.is_dir():
-                    raise DatasetError(f"{self.name}: missing frame folder {img_dir}")
-                return sorted(p for p in img_dir.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-
-            frames_fn = list_frames
+            frames_fn = partial(
+                list_images, seq_dir / "img", f"{self.name} frame folder of {name}", _FRAME_SUFFIXES, allow_empty=True
+            )
 
         return Sequence(
             name=name,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ._annotations import natural_key, read_box_table, read_sentence
+from .parsing import natural_key, read_box_table, read_text
 from .base import Dataset, DatasetError, Sequence
 
 __all__ = ["OTBLang", "OTB_ATTRIBUTES", "START_FRAMES"]
@@ -106,7 +106,7 @@ class OTBLang(Dataset):
         description = None
         query = self.query_dir / f"{name}.txt"
         if query.is_file():
-            description = read_sentence(query)
+            description = read_text(query, "language description")
         start = self.start_frames.get(name, 1)
         img_dir = folder / "img"
 

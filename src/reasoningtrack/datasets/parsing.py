@@ -4,7 +4,9 @@ Each reader raises :class:`~reasoningtrack.datasets.base.DatasetError` naming th
 line, where one is at fault) and what was expected; nothing is skipped or repaired silently.
 Box tables go through :func:`reasoningtrack.evaluation.results.read_boxes` (fast, tolerant of
 comma/tab/space/semicolon delimiters and their mixtures), so ground truth and results share one
-parser.
+parser; :func:`read_box_tables` reads a whole benchmark's ground truths in one converter call
+(:func:`~reasoningtrack.evaluation.results.read_boxes_many`). Flag files, the other bulk of
+LaSOT's and TNL2K's annotations, are checked with numpy on their bytes.
 """
 
 from __future__ import annotations
@@ -12,17 +14,26 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
-from ..evaluation.results import ResultFormatError, parse_numeric_table, read_boxes
+from ..evaluation.results import (
+    ResultFormatError,
+    ResultsMissingError,
+    parse_numeric_table,
+    read_boxes,
+    read_boxes_many,
+)
 from .base import DatasetError
 
 __all__ = [
     "read_box_table",
+    "read_box_tables",
     "read_numeric_table",
     "read_integers",
     "read_flags",
+    "align_flags",
     "read_text",
     "read_name_list",
     "require_file",
@@ -57,6 +68,23 @@ def read_box_table(path: str | os.PathLike, what: str = "ground-truth file") -> 
     if len(boxes) == 0:
         raise DatasetError(f"{path}: empty {what} (expected one x,y,w,h row per frame)")
     return boxes
+
+
+def read_box_tables(paths: Iterable[str | os.PathLike], what: str = "ground-truth file") -> list[np.ndarray]:
+    """:func:`read_box_table` for many files (a benchmark's ground truths), with the same values
+    and errors, the plain comma-separated ones converted in one call."""
+    paths = [Path(p) for p in paths]
+    try:
+        tables = read_boxes_many(paths)
+    except ResultsMissingError:
+        missing = next((p for p in paths if not p.is_file()), paths[0])
+        raise DatasetError(f"missing {what}: {missing}") from None
+    except ResultFormatError as err:
+        raise DatasetError(str(err)) from err
+    for path, boxes in zip(paths, tables):
+        if len(boxes) == 0:
+            raise DatasetError(f"{path}: empty {what} (expected one x,y,w,h row per frame)")
+    return tables
 
 
 def read_numeric_table(path: str | os.PathLike, columns: int, what: str = "table") -> np.ndarray:
@@ -107,19 +135,70 @@ def read_integers(path: str | os.PathLike, what: str = "integer file") -> np.nda
     raise DatasetError(f"{path}: expected integers in the {what}")
 
 
+_FLAG_FILE_BYTES = np.zeros(256, dtype=bool)
+_FLAG_FILE_BYTES[list(b"01 \t\r\n,;")] = True
+_FLAG_DIGITS = np.zeros(256, dtype=bool)
+_FLAG_DIGITS[list(b"01")] = True
+
+
+def _plain_flags(data: bytes) -> np.ndarray | None:
+    """Single-character 0/1 tokens between whitespace, commas or semicolons -- nearly every flag
+    file -- decided and converted with numpy on the bytes; None for anything else."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    if not _FLAG_FILE_BYTES[b].all():
+        return None
+    digits = _FLAG_DIGITS[b]
+    if (digits[1:] & digits[:-1]).any():  # "10", "011": not a flag
+        return None
+    return b[digits] == ord("1")
+
+
+def _line_of_token(path: Path, index: int) -> int:
+    """The line holding the ``index``-th token (0-based) of a delimited file."""
+    seen = number = 0
+    for number, line in enumerate(_read_text_lines(path), start=1):
+        seen += sum(1 for token in _DELIMITERS.split(line.strip()) if token)
+        if seen > index:
+            return number
+    return number
+
+
 def read_flags(path: str | os.PathLike, what: str = "flag file", length: int | None = None) -> np.ndarray:
     """A 0/1 flag file as a bool array (True where the file says 1), in any layout.
 
-    ``length``, when given, is the number of flags required (a different count raises). Callers
-    with an inverted convention (TNLLT's ``absent_label.txt``: 0 = absent) negate the result.
+    One per line (LaSOT's ``absent/``), one comma-separated row (LaSOT's ``att/``) or a mix;
+    ``1.0`` counts as 1. ``length``, when given, is the number of flags required (a different
+    count raises). A bad value raises with its line. Callers with an inverted convention
+    (TNLLT's ``absent_label.txt``: 0 = absent) negate the result.
     """
-    values = read_integers(path, what)
-    bad = np.flatnonzero((values != 0) & (values != 1))
-    if len(bad):
-        raise DatasetError(f"{path}: the {what} must hold only 0 and 1; flag #{bad[0] + 1} is {values[bad[0]]}")
-    if length is not None and len(values) != length:
-        raise DatasetError(f"{path}: the {what} holds {len(values)} flags, expected {length}")
-    return values.astype(bool)
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise DatasetError(f"missing {what}: {path}") from None
+    flags = _plain_flags(data)
+    if flags is None:
+        values = read_integers(path, what)  # a token that is not an integer raises with its line
+        bad = np.flatnonzero((values != 0) & (values != 1))
+        if len(bad):
+            k = int(bad[0])
+            raise DatasetError(
+                f"{path}:{_line_of_token(path, k)}: expected {what} (only 0 and 1; flag #{k + 1} is {values[k]})"
+            )
+        flags = values.astype(bool)
+    if length is not None and len(flags) != length:
+        raise DatasetError(
+            f"{path}: expected {length} {what}, got {len(flags)} (the file holds {len(flags)} flags, expected {length})"
+        )
+    return flags
+
+
+def align_flags(flags: np.ndarray, n_rows: int, path: str | os.PathLike) -> np.ndarray:
+    """Flags aligned to the ground truth: extra trailing flags are cut (TNL2K's
+    ``advSamp_monitor_bikeyellow`` has 930 flags for 929 rows), missing ones are an error."""
+    if len(flags) < n_rows:
+        raise DatasetError(f"{path}: {len(flags)} flags for {n_rows} ground-truth rows (expected one per frame)")
+    return flags[:n_rows]
 
 
 def read_text(path: str | os.PathLike, what: str = "description", required: bool = True) -> str | None:
@@ -137,9 +216,9 @@ def read_text(path: str | os.PathLike, what: str = "description", required: bool
     return text
 
 
-def read_name_list(path: str | os.PathLike, what: str = "sequence list") -> list[str]:
+def read_name_list(path: str | os.PathLike, what: str = "sequence list", required: bool = False) -> list[str]:
     """One name per line (blank lines ignored, surrounding whitespace removed); a repeated
-    name raises with both lines."""
+    name raises with both lines; an empty list raises when ``required``."""
     path = require_file(path, what)
     names: list[str] = []
     seen: dict[str, int] = {}
@@ -151,6 +230,8 @@ def read_name_list(path: str | os.PathLike, what: str = "sequence list") -> list
             raise DatasetError(f"{path}:{number}: {name!r} already listed on line {seen[name]} of the {what}")
         seen[name] = number
         names.append(name)
+    if required and not names:
+        raise DatasetError(f"{path}: empty {what}")
     return names
 
 
@@ -163,14 +244,20 @@ def natural_key(name: str) -> tuple:
     return tuple(int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(name))
 
 
-def list_images(folder: str | os.PathLike, what: str = "frame folder") -> list[Path]:
-    """The image files of a folder in natural order; a missing or image-less folder raises."""
+def list_images(
+    folder: str | os.PathLike,
+    what: str = "frame folder",
+    extensions: tuple[str, ...] = IMAGE_EXTENSIONS,
+    allow_empty: bool = False,
+) -> list[Path]:
+    """The image files (by lower-case suffix) of a folder in natural order; a missing folder
+    raises, and so does one without images unless ``allow_empty``."""
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"missing {what}: {folder}")
-    images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()]
-    if not images:
-        raise DatasetError(f"no images ({', '.join(IMAGE_EXTENSIONS)}) in the {what} {folder}")
+    images = [p for p in folder.iterdir() if p.suffix.lower() in extensions and p.is_file()]
+    if not images and not allow_empty:
+        raise DatasetError(f"no images ({', '.join(extensions)}) in the {what} {folder}")
     return sorted(images, key=lambda p: natural_key(p.name))
 
 

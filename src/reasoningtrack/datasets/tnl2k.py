@@ -23,21 +23,14 @@ flags); a shorter one is an error.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from ._annotations import (
-    align_flags,
-    natural_key,
-    read_box_table,
-    read_box_tables,
-    read_flags,
-    read_name_list,
-    read_sentence,
-)
 from .base import Dataset, DatasetError, Sequence
-from .lasot import _find_list, find_annos_dir
+from .parsing import list_images, natural_key, read_box_table, read_name_list, read_text
+from .toolkit import BatchedGroundTruth, find_annos_dir, find_split_list, read_toolkit_labels, require_listed
 
 __all__ = ["TNL2K", "TNL2K_ATTRIBUTES", "is_tnl2k_annos_dir"]
 
@@ -52,7 +45,7 @@ def is_tnl2k_annos_dir(path: Path) -> bool:
     return (path / "gt_rect").is_dir() and (path / "absent").is_dir()
 
 
-class TNL2K(Dataset):
+class TNL2K(BatchedGroundTruth, Dataset):
     """TNL2K (2,000 videos with sentences; test split 700) -- dataset root or toolkit ``annos/``."""
 
     name = "tnl2k"
@@ -91,7 +84,7 @@ class TNL2K(Dataset):
         if self.split_file is not None and not self.split_file.is_file():
             raise DatasetError(f"tnl2k: split file {split_file} not found")
         if self.split_file is None and split == "test":
-            self.split_file = _find_list(search, self.list_file_names)
+            self.split_file = find_split_list(search, self.list_file_names)
         self._names: list[str] | None = None
 
     def _split_folder(self, root: Path) -> Path | None:
@@ -113,15 +106,9 @@ class TNL2K(Dataset):
             if self.split_file is None:
                 self._names = present
             else:
-                listed = read_name_list(self.split_file)
-                available = set(present)
-                missing = [n for n in listed if n not in available]
-                if missing:
-                    where = self.annos_dir if self.layout == "annos" else self.split_dir
-                    raise DatasetError(
-                        f"tnl2k: {len(missing)} sequence(s) of {self.split_file} are not in {where}: "
-                        f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}"
-                    )
+                listed = read_name_list(self.split_file, required=True)
+                where = self.annos_dir if self.layout == "annos" else self.split_dir
+                require_listed(self.name, listed, set(present), self.split_file, where)
                 self._names = listed
         return list(self._names)
 
@@ -132,12 +119,6 @@ class TNL2K(Dataset):
             return self._seq_dirs[name] / "groundtruth.txt"
         raise DatasetError(f"tnl2k: no sequence {name!r} under {self.annos_dir if self.annos_dir else self.root}")
 
-    def __iter__(self):
-        """All sequences, ground truths parsed in one batch (much faster than one by one)."""
-        names = self.sequence_names()
-        for name, gt in zip(names, read_box_tables([self._gt_path(n) for n in names])):
-            yield self.load(name, gt)
-
     def load(self, name: str, ground_truth: np.ndarray | None = None) -> Sequence:
         gt_path = self._gt_path(name)
         gt = read_box_table(gt_path) if ground_truth is None else ground_truth
@@ -146,24 +127,17 @@ class TNL2K(Dataset):
         attributes: dict[str, bool] = {}
         description = None
         if annos is not None and gt_path.parent == annos / "gt_rect":
-            absent_path = annos / "absent" / f"{name}.txt"
-            absent = align_flags(read_flags(absent_path, what="0/1 absent flags"), len(gt), absent_path)
-            att = read_flags(annos / "att" / f"{name}_attribute.txt", len(self.attribute_names), "attribute flags")
-            attributes = dict(zip(self.attribute_names, map(bool, att)))
+            absent, attributes = read_toolkit_labels(
+                annos / "absent" / f"{name}.txt", annos / "att" / f"{name}_attribute.txt", len(gt), self.attribute_names
+            )
         else:
             absent = (gt == 0).all(axis=1)
         frames_fn = None
         if seq_dir is not None:
-            description = read_sentence(seq_dir / "language.txt")
-            img_dir = seq_dir / "imgs"
-
-            def list_frames(img_dir=img_dir):
-                if not img_dir.is_dir():
-                    raise DatasetError(f"tnl2k: missing frame folder {img_dir}")
-                frames = [p for p in img_dir.iterdir() if p.suffix.lower() in _FRAME_SUFFIXES]
-                return sorted(frames, key=lambda p: natural_key(p.name))
-
-            frames_fn = list_frames
+            description = read_text(seq_dir / "language.txt", "language description")
+            frames_fn = partial(
+                list_images, seq_dir / "imgs", f"{self.name} frame folder of {name}", _FRAME_SUFFIXES, allow_empty=True
+            )
 
         return Sequence(
             name=name,

@@ -2,18 +2,14 @@
 
 ``evaluate_trackers`` is the Python API behind ``reasoningtrack evaluate`` (and what the
 ``benchmark`` command calls after a run). Loading is the slow part of any evaluator (7 trackers x
-280 LaSOT sequences is 4.8 M text rows), so :func:`load_results` converts all of a tracker's
-plain ``a,b,c,d`` files in one call: the files are joined and parsed at once by pandas' C reader
-(which itself refuses a row with more, fewer or empty fields; a comma/newline count per file
-catches the rest), or without pandas by numpy after an exact per-file structure check; the
-result is split back by row counts. Any other file (tabs, spaces, a trailing blank line, a
-malformed row) goes through :func:`results.read_boxes`, which accepts every delimiter and names
-the bad line. Trackers are loaded and scored in threads: pandas and numpy release the GIL.
+280 LaSOT sequences is 4.8 M text rows), so :func:`load_results` reads all of a tracker's files
+with :func:`results.read_boxes_many`, which converts the plain ``a,b,c,d`` ones in one strict
+converter call and leaves any other file to the tolerant single-file reader (which names a bad
+line). Trackers are loaded and scored in threads: the converters and numpy release the GIL.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,101 +21,9 @@ from ..datasets.base import Dataset, Sequence
 from .metrics import CurveTable, EvaluationError, SequenceCurves, batch_curves
 from .protocols import Protocol, default_protocol, get_protocol
 from .report import Report, TrackerReport
-from .results import ResultsMissingError, find_result_file, read_boxes
+from .results import ResultsMissingError, find_result_file, read_boxes_many
 
-__all__ = ["evaluate_trackers", "load_results", "parse_comma_files", "score_tracker"]
-
-_COMMA, _NEWLINE = 44, 10
-_ROW_PATTERN = np.frombuffer(b",,,\n", dtype=np.uint8)
-
-
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError:
-        return None
-    return pd
-
-
-def _plain_rows(data: bytes) -> int:
-    """Rows of a file made only of ``a,b,c,d\\n`` rows with non-empty fields, else -1 (exact
-    structure check, used when the converter itself does not check fields: numpy)."""
-    b = np.frombuffer(data, dtype=np.uint8)
-    idx = np.flatnonzero((b == _COMMA) | (b == _NEWLINE))
-    n = len(idx) // 4
-    if n == 0 or len(idx) != 4 * n or idx[0] == 0:
-        return -1
-    if not (b[idx].reshape(n, 4) == _ROW_PATTERN).all():
-        return -1
-    if (np.diff(idx) < 2).any():  # an empty field or a blank line
-        return -1
-    return n
-
-
-def _counted_rows(data: bytes) -> int:
-    """Rows if the file has exactly three commas per newline, else -1. Enough with pandas, whose
-    C reader (4 named columns, no NA for empty) raises on a row with more or fewer fields or an
-    empty one; a blank line makes it return fewer rows than counted (then rejected)."""
-    b = np.frombuffer(data, dtype=np.uint8)
-    rows = int(np.count_nonzero(b == _NEWLINE))
-    return rows if rows > 0 and int(np.count_nonzero(b == _COMMA)) == 3 * rows else -1
-
-
-def _convert_block(block: bytes, rows: int) -> np.ndarray | None:
-    """Rows ``a,b,c,d\\n`` to ``(rows, 4)`` float64, correctly rounded; None if any row is bad."""
-    pd = _pandas()
-    try:
-        if pd is not None:
-            frame = pd.read_csv(
-                io.BytesIO(block),
-                sep=",",
-                header=None,
-                names=[0, 1, 2, 3],
-                index_col=False,
-                dtype=np.float64,
-                engine="c",
-                keep_default_na=False,
-                na_values=["nan", "NaN", "NAN", "-nan", "-NaN"],
-            )
-            if len(frame) != rows:
-                return None
-            # column by column into a Fortran-ordered array: no row interleaving copy, and the
-            # metrics read boxes column-wise anyway
-            values = np.empty((4, rows), dtype=np.float64)
-            for j in range(4):
-                values[j] = frame[j].to_numpy(dtype=np.float64)
-            return values.T
-        values = np.array(block[:-1].replace(b"\n", b",").split(b","), dtype=np.float64)
-    except (ValueError, TypeError):  # pandas' ParserError is a ValueError
-        return None
-    return values.reshape(-1, 4) if values.size == 4 * rows else None
-
-
-def parse_comma_files(blobs: Seq[bytes]) -> list[np.ndarray | None]:
-    """Parse many files' bytes at once; None for a file that needs the tolerant reader."""
-    out: list[np.ndarray | None] = [None] * len(blobs)
-    plain: list[tuple[int, bytes, int]] = []
-    count_rows = _counted_rows if _pandas() is not None else _plain_rows
-    for i, data in enumerate(blobs):
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n")
-        if data and not data.endswith(b"\n"):
-            data += b"\n"
-        rows = count_rows(data) if data else -1
-        if rows > 0:
-            plain.append((i, data, rows))
-    if not plain:
-        return out
-    values = _convert_block(b"".join(d for _, d, _ in plain), sum(r for _, _, r in plain))
-    if values is None:  # some row is malformed: convert file by file to isolate it
-        for i, data, rows in plain:
-            out[i] = _convert_block(data, rows)
-        return out
-    start = 0
-    for i, _, rows in plain:
-        out[i] = values[start : start + rows]
-        start += rows
-    return out
+__all__ = ["evaluate_trackers", "load_results", "score_tracker"]
 
 
 def load_results(
@@ -145,12 +49,7 @@ def load_results(
             paths[name] = find_result_file(root, name)
         except ResultsMissingError:
             missing.append(name)
-    blobs = [paths[n].read_bytes() for n in paths]
-    parsed = parse_comma_files(blobs) if first_row == "as-is" else [None] * len(blobs)
-    boxes: dict[str, np.ndarray] = {}
-    for (name, path), values in zip(paths.items(), parsed):
-        boxes[name] = values if values is not None else read_boxes(path, first_row=first_row)
-    return boxes, missing
+    return dict(zip(paths, read_boxes_many(paths.values(), first_row=first_row))), missing
 
 
 def score_tracker(

@@ -13,7 +13,9 @@ then a compiled CSV reader configured to be strict — pyarrow when installed, e
 mixtures) get a vectorised numpy check of their row structure and ``numpy.array(tokens,
 dtype=float)``. Every converter gives the correctly rounded float64 of each token, identical to
 Python's ``float`` (tested on real files). Only a malformed file takes the slow line-by-line
-path, whose job is to name the bad line.
+path, whose job is to name the bad line. :func:`read_boxes_many` reads a tracker's (or a
+benchmark's) files together: the common ones are joined and converted by one call of the same
+converter, which is what makes evaluating whole benchmarks fast.
 
 Writing is atomic (temporary file in the same folder, then ``os.replace``) and uses full
 precision: each value is written as Python's ``repr`` of the float64, the shortest text that
@@ -29,11 +31,12 @@ Layouts (see :func:`find_result_file` and :func:`write_result`):
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import threading
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 
@@ -43,6 +46,8 @@ __all__ = [
     "LAYOUTS",
     "parse_numeric_table",
     "read_boxes",
+    "read_boxes_many",
+    "parse_plain_boxes",
     "read_times",
     "write_boxes",
     "write_times",
@@ -182,7 +187,16 @@ def _convert_with_arrow(comma_text: bytes, columns: int) -> np.ndarray | None:
     )
     if table.num_columns != columns:
         raise ValueError("column count mismatch")
-    return np.column_stack([column.to_numpy() for column in table.columns]).astype(np.float64, copy=False)
+    return _fortran_columns([column.to_numpy() for column in table.columns], table.num_rows)
+
+
+def _pandas():
+    """pandas, or None when it is not installed (the numpy converter then serves)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    return pd
 
 
 def _convert_with_pandas(comma_text: bytes, columns: int) -> np.ndarray | None:
@@ -190,11 +204,8 @@ def _convert_with_pandas(comma_text: bytes, columns: int) -> np.ndarray | None:
 
     It is strict where we need it: an empty field (``1,,2``, a blank line, a trailing comma) is
     not a number and a row with more fields than ``columns`` is a ParserError (a ValueError)."""
-    try:
-        import io
-
-        import pandas as pd
-    except ImportError:
+    pd = _pandas()
+    if pd is None:
         return None
     major, minor = (int(p) for p in pd.__version__.split(".")[:2])
     # pandas >= 3.1 has one (correctly rounded) converter; older ones need 'round_trip' for that.
@@ -212,7 +223,16 @@ def _convert_with_pandas(comma_text: bytes, columns: int) -> np.ndarray | None:
         skip_blank_lines=False,  # a blank line becomes empty fields, hence an error
         **options,
     )
-    return frame.to_numpy(dtype=np.float64)
+    return _fortran_columns([frame[j].to_numpy(dtype=np.float64) for j in range(columns)], len(frame))
+
+
+def _fortran_columns(columns: list[np.ndarray], n_rows: int) -> np.ndarray:
+    """Columns as one Fortran-ordered ``(n_rows, len(columns))`` array: no row-interleaving copy,
+    and the metrics read boxes column by column (measurably faster than a C-ordered array)."""
+    values = np.empty((len(columns), n_rows), dtype=np.float64)
+    for j, column in enumerate(columns):
+        values[j] = column
+    return values.T
 
 
 _FAST_READER_FUNCTIONS = {"arrow": _convert_with_arrow, "pandas": _convert_with_pandas}
@@ -246,6 +266,17 @@ def _explain(text: str, columns: int, source: str, what: str) -> ResultFormatErr
     return ResultFormatError(f"{source}: malformed table (expected {what})")
 
 
+def _strip_bom_and_crlf(data: bytes) -> bytes:
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    return data.replace(b"\r\n", b"\n") if b"\r" in data else data
+
+
+def _fold_delimiters(data: bytes) -> bytes:
+    """Every delimiter as ',' or ' ' (see ``_NORMALISE``), the two the structure checks know."""
+    return data.translate(_NORMALISE) if any(c in data for c in _OTHER_DELIMITERS) else data
+
+
 def parse_numeric_table(data: bytes, columns: int, source: str = "<bytes>", what: str | None = None) -> np.ndarray:
     """Parse delimiter-tolerant rows of ``columns`` numbers into a ``(N, columns)`` float64 array.
 
@@ -253,11 +284,8 @@ def parse_numeric_table(data: bytes, columns: int, source: str = "<bytes>", what
     ``"<columns> numbers"``). An empty input gives a ``(0, columns)`` array.
     """
     what = what or f"{columns} numbers per row"
-    if data.startswith(_BOM):
-        data = data[len(_BOM):]
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
-    norm = data.translate(_NORMALISE) if any(c in data for c in _OTHER_DELIMITERS) else data
+    data = _strip_bom_and_crlf(data)
+    norm = _fold_delimiters(data)
     if not norm.strip(b" \n"):
         return np.zeros((0, columns), dtype=np.float64)
     if b"_" in norm:  # Python/numpy accept "1_000"; no tracker writes it, the toolkits reject it
@@ -285,18 +313,101 @@ def read_boxes(path: str | os.PathLike, first_row: Literal["as-is", "auto"] = "a
     default ``"as-is"`` never changes a value.
     """
     path = Path(path)
+    data = _read_file(path, "result file")
+    _check_first_row(first_row)
+    return _with_first_row(parse_numeric_table(data, 4, str(path), "x,y,w,h"), first_row)
+
+
+def _read_file(path: Path, what: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
-        raise ResultsMissingError(f"result file not found: {path}") from None
-    boxes = parse_numeric_table(data, 4, str(path), "x,y,w,h")
-    if first_row == "auto":
-        if first_row_is_corners(boxes):
-            boxes = boxes.copy()
-            boxes[0, 2:] = boxes[0, 2:] - boxes[0, :2]
-    elif first_row != "as-is":
+        raise ResultsMissingError(f"{what} not found: {path}") from None
+
+
+def _check_first_row(first_row: str) -> None:
+    if first_row not in ("as-is", "auto"):
         raise ValueError(f"first_row must be 'as-is' or 'auto', got {first_row!r}")
+
+
+def _with_first_row(boxes: np.ndarray, first_row: str) -> np.ndarray:
+    if first_row == "auto" and first_row_is_corners(boxes):
+        boxes = boxes.copy()
+        boxes[0, 2:] = boxes[0, 2:] - boxes[0, :2]
     return boxes
+
+
+def _counted_rows(data: bytes) -> int:
+    """Rows of a file that has exactly three commas per newline and no leading comma, else -1.
+    Enough, because the converters are strict: a row with more, fewer or empty fields, or a
+    blank line, makes them raise (or return another row count, which is refused)."""
+    b = np.frombuffer(data, dtype=np.uint8)
+    rows = int(np.count_nonzero(b == _NEWLINE))
+    ok = rows > 0 and b[0] != _COMMA and int(np.count_nonzero(b == _COMMA)) == 3 * rows
+    return rows if ok else -1
+
+
+def _convert_plain_block(block: bytes, rows: int) -> np.ndarray | None:
+    """``a,b,c,d\\n`` rows to ``(rows, 4)`` float64, correctly rounded; None if any row is bad.
+    pandas' C reader first (measured faster than pyarrow on one large block), else the
+    single-file converters."""
+    try:
+        values = _convert_with_pandas(block, 4)
+        if values is None:
+            values = _convert_comma_rows(block[:-1], rows, 4)
+    except ValueError:  # pandas' ParserError and pyarrow's ArrowInvalid are ValueErrors
+        return None
+    return values if values.shape == (rows, 4) else None
+
+
+def parse_plain_boxes(blobs: Sequence[bytes]) -> list[np.ndarray | None]:
+    """Many files' bytes converted in one call; None for a file that needs :func:`read_boxes`.
+
+    A file qualifies when it holds only ``a,b,c,d`` rows (``\\r\\n`` line ends and a missing
+    final newline allowed): the usual result and ground-truth file. The qualifying files are
+    joined and converted at once by a strict converter and split back by row counts; if the
+    block is refused, each file is converted on its own so that only the malformed ones get
+    None. Loading 280 LaSOT files this way costs about one converter call instead of 280.
+    """
+    out: list[np.ndarray | None] = [None] * len(blobs)
+    plain: list[tuple[int, bytes, int]] = []
+    for i, data in enumerate(blobs):
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        if not data or b"_" in data:  # "1_000" is refused, with its line, by the single-file reader
+            continue
+        rows = _counted_rows(data)
+        if rows > 0:
+            plain.append((i, data, rows))
+    if not plain:
+        return out
+    values = _convert_plain_block(b"".join(d for _, d, _ in plain), sum(r for _, _, r in plain))
+    if values is None:  # some row is malformed: convert file by file to isolate it
+        for i, data, rows in plain:
+            out[i] = _convert_plain_block(data, rows)
+        return out
+    start = 0
+    for i, _, rows in plain:
+        out[i] = values[start : start + rows]
+        start += rows
+    return out
+
+
+def read_boxes_many(
+    paths: Iterable[str | os.PathLike], first_row: Literal["as-is", "auto"] = "as-is"
+) -> list[np.ndarray]:
+    """:func:`read_boxes` for many files (a tracker's results, a benchmark's ground truths), in
+    order, with the same values and errors, but the plain ones parsed together
+    (:func:`parse_plain_boxes`), which is where evaluating a benchmark spends its time."""
+    _check_first_row(first_row)
+    paths = [Path(p) for p in paths]
+    blobs = [_read_file(path, "result file") for path in paths]
+    return [
+        _with_first_row(boxes, first_row) if boxes is not None else read_boxes(path, first_row)
+        for path, boxes in zip(paths, parse_plain_boxes(blobs))
+    ]
 
 
 def first_row_is_corners(boxes: np.ndarray, tolerance: float = 1.5) -> bool:
@@ -335,10 +446,7 @@ def first_row_is_corners(boxes: np.ndarray, tolerance: float = 1.5) -> bool:
 def read_times(path: str | os.PathLike) -> np.ndarray:
     """Read a per-frame time file (``<seq>_time.txt``: one number of seconds per line)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ResultsMissingError(f"time file not found: {path}") from None
+    data = _read_file(path, "time file")
     return parse_numeric_table(data, 1, str(path), "one time in seconds")[:, 0]
 
 

@@ -106,8 +106,11 @@ def plan_pairs(sequences: Iterable, config: SampleConfig) -> tuple[list[PairPlan
             skipped[seq.name] = "no description"
             continue
         usable = np.nonzero(ok)[0]
-        starts = [i for i in usable if np.any((usable >= i + config.min_gap) & (usable <= i + config.max_gap))]
-        if not starts:
+        # Frames with at least one usable partner min_gap..max_gap later (sorted: two searches).
+        first = np.searchsorted(usable, usable + config.min_gap, side="left")
+        last = np.searchsorted(usable, usable + config.max_gap, side="right")
+        starts = usable[last > first]
+        if len(starts) == 0:
             skipped[seq.name] = f"no visible pair {config.min_gap}-{config.max_gap} frames apart in {n} frames"
             continue
         rng = np.random.default_rng([config.seed, zlib.crc32(seq.name.encode("utf-8"))])

@@ -17,7 +17,6 @@ Differences from the official tracker, all deliberate:
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +29,6 @@ from .preprocessing import box_to_pixels, clip_box, crop_square, map_box_back, n
 from .tokenizer import TextTokenizer
 
 __all__ = ["DUTrackBackbone", "select_templates", "FrameDebug"]
-
-log = logging.getLogger(__name__)
 
 
 def select_templates(frame_number: int, memory_size: int, template_number: int) -> list[int]:
