@@ -45,3 +45,35 @@ def test_track_command_reports_a_bad_checkpoint(shared_data, tmp_path):
     ])
     assert result.exit_code != 0
     assert "cannot read DUTrack checkpoint" in result.output and "broken.pth.tar" in result.output
+
+
+def test_the_issue_command_finds_the_vocabulary_beside_the_checkpoint(shared_data, tmp_path):
+    """The exact form users type (no vocab option): the vocabulary beside the checkpoint is used,
+    offline, in a real process."""
+    import os
+    import subprocess
+    import sys
+
+    ref = shared_data / "dutrack-reference"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "reasoningtrack.cli", "track", str(shared_data / "sequences" / "Crossing" / "img"),
+           "--tracker", "dutrack", "--tracker-config", str(ref / "tiny_config.json"),
+           "--checkpoint", str(ref / "tiny_state_dict.pt"), "--text", "a red car driving on the road",
+           "--reasoner", "static", "--output", str(tmp_path), "--no-video"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    boxes = np.loadtxt(tmp_path / "boxes.txt", delimiter=",")
+    np.testing.assert_allclose(boxes, np.loadtxt(ref / "tiny_trace_Crossing.txt", delimiter=","), atol=1e-3, rtol=0)
+
+
+def test_vocab_beside_prefers_the_requested_casing(tmp_path):
+    from reasoningtrack.trackers.dutrack.tokenizer import vocab_beside
+
+    ckpt = tmp_path / "model.pth.tar"
+    assert vocab_beside(ckpt) is None
+    (tmp_path / "vocab-bert-base-uncased.txt").write_text("[PAD]\n")
+    (tmp_path / "vocab-bert-base-cased.txt").write_text("[PAD]\n")
+    assert vocab_beside(ckpt).name == "vocab-bert-base-uncased.txt"
+    assert vocab_beside(ckpt, lowercase=False).name == "vocab-bert-base-cased.txt"
+    (tmp_path / "vocab.txt").write_text("[PAD]\n")
+    assert vocab_beside(None, ckpt).name == "vocab.txt"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Literal
 
 from ...config import Config, ConfigError
@@ -37,7 +38,9 @@ class DUTrackOptions(Config):
     config: str = "dutrack-256"
     """Architecture: a preset (dutrack-256, dutrack-384) or a JSON/YAML file."""
     vocab: str | None = None
-    """BERT vocabulary: a vocab.txt, a tokenizer folder or a hub name; default bert-base-uncased."""
+    """BERT vocabulary: a vocab.txt, a tokenizer folder or a hub name. Default: a vocab.txt /
+    vocab-bert-base-uncased.txt beside the checkpoint or the architecture file, else the hub's
+    bert-base-uncased."""
     lowercase: bool | None = None
     """Lower-case the text; default: true unless the vocab file is a cased one."""
     device: str = "auto"
@@ -108,7 +111,7 @@ def build_dutrack(**options):
     """Registry factory: ``BACKBONES.build("dutrack", checkpoint=..., config=..., vocab=...)``."""
     import torch
 
-    from .tokenizer import TextTokenizer
+    from .tokenizer import TextTokenizer, vocab_beside
     from .tracker import DUTrackBackbone
 
     tracker_fields = {f.name for f in fields(DUTrackTrackerConfig)}
@@ -126,6 +129,10 @@ def build_dutrack(**options):
         torch.set_num_threads(opts.threads)
     net = build_network(opts.config, opts.checkpoint, opts.strict, opts.random_init, opts.seed, opts.attention)
     tracker_cfg = tracker_config_for(net.cfg, tracker_overrides)
-    tokenizer = TextTokenizer.from_options(opts.vocab, opts.lowercase, net.cfg.text_tokens)
+    vocab = opts.vocab
+    if vocab is None:  # a checkpoint folder may carry its vocabulary (works offline)
+        config_file = opts.config if opts.config and Path(str(opts.config)).is_file() else None
+        vocab = vocab_beside(opts.checkpoint, config_file, lowercase=opts.lowercase)
+    tokenizer = TextTokenizer.from_options(vocab, opts.lowercase, net.cfg.text_tokens)
     return DUTrackBackbone(net, tokenizer, tracker_cfg, device=device, dtype=getattr(torch, dtype_name),
                            compile=opts.compile)

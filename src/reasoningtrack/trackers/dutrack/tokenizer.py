@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..base import BackboneError
 
-__all__ = ["TextTokenizer", "DEFAULT_HUB_TOKENIZER"]
+__all__ = ["TextTokenizer", "DEFAULT_HUB_TOKENIZER", "vocab_beside"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,24 @@ _OFFLINE_HINT = (
     "pass a BERT vocabulary explicitly, e.g. --tracker-opt vocab=/path/to/vocab-bert-base-uncased.txt "
     "(and lowercase=true; lowercase=false for a cased vocab), or a local tokenizer folder"
 )
+
+
+def vocab_beside(*files: str | Path | None, lowercase: bool | None = None) -> Path | None:
+    """A vocabulary shipped next to a checkpoint or architecture file, so a checkpoint folder
+    works offline without ``vocab=``: ``vocab.txt``, then ``vocab-bert-base-uncased.txt`` (or
+    ``vocab-bert-base-cased.txt`` first when ``lowercase`` is False), in the order of ``files``."""
+    names = ["vocab.txt", "vocab-bert-base-uncased.txt", "vocab-bert-base-cased.txt"]
+    if lowercase is False:
+        names = ["vocab.txt", "vocab-bert-base-cased.txt", "vocab-bert-base-uncased.txt"]
+    for file in files:
+        if file is None:
+            continue
+        folder = Path(str(file)).expanduser().parent
+        for name in names:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def _read_vocab(path: Path) -> dict[str, int]:
