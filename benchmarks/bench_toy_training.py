@@ -21,8 +21,8 @@ from pathlib import Path
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--sft-steps", type=int, default=300)
-    parser.add_argument("--grpo-steps", type=int, default=200)
+    parser.add_argument("--sft-steps", type=int, default=150)
+    parser.add_argument("--grpo-steps", type=int, default=100)
     parser.add_argument("--n-eval", type=int, default=64)
     parser.add_argument("--out", type=Path, default=Path("runs/toy-bench"))
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="ToyRunConfig key=value")

@@ -1,10 +1,10 @@
 """The toy world proves the training learns: SFT reaches the strict format, then GRPO raises the
 held-out reward sampled at temperature 1 (8 samples per prompt) while greedy format holds.
 
-One seed (0) and a short schedule: SFT 300 steps, GRPO 100 steps. The run is deterministic on one
-CPU thread (the same gain, +0.065, in two separate runs). Over seeds 0-4 this schedule gives
-gains of +0.065, +0.091, -0.016, +0.054, +0.025 (docs/training.md: GRPO helps when SFT has partly
-learnt the decisions). The 3-seed, longer version with curves is benchmarks/bench_toy_training.py.
+One seed (0) and a short schedule: GRPO (lr 2e-4, 100 steps) starts from the SFT checkpoint at
+step 150, where the greedy format is learnt (strict 1.0) but sampled outputs are not yet sure of
+colour and decision. Over seeds 0-4 this schedule gave gains of +0.141, +0.082, +0.053, +0.192,
++0.053 (positive in every seed; greedy strict 1.0 after GRPO in all; docs/training.md). The 3-seed, longer version with curves is benchmarks/bench_toy_training.py.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import pytest
 from reasoningtrack.training.toy import ToyRunConfig, run_toy_demo
 
 #: Gain of the mean sampled total (of 3) that GRPO must bring; measured gains are in the docs.
-MIN_GAIN = 0.03
+MIN_GAIN = 0.10
 
-SCHEDULE = dict(seed=0, n_train=2000, n_eval=64, sft_steps=300, grpo_steps=100)
+SCHEDULE = dict(seed=0, n_train=2000, n_eval=64, sft_steps=150, grpo_steps=100, grpo_lr=2e-4)
 
 
-@pytest.mark.slow  # about 2 minutes on an idle 2-core CPU, 5 on a busy one
+@pytest.mark.slow  # 70-150 s on one idle core
 def test_sft_then_grpo_learn_on_the_toy_world(tmp_path):
     report = run_toy_demo(tmp_path, ToyRunConfig(**SCHEDULE))
     sft, grpo = report["after_sft"], report["after_grpo"]

@@ -306,8 +306,8 @@ def toy_samples_command(
 def toy_run_command(
     workdir: Path = typer.Argument(..., help="Folder for the models and the report (report.json)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the model, the data and the training."),
-    sft_steps: int = typer.Option(300, "--sft-steps", help="SFT optimiser steps."),
-    grpo_steps: int = typer.Option(200, "--grpo-steps", help="GRPO optimiser steps."),
+    sft_steps: int = typer.Option(150, "--sft-steps", help="SFT optimiser steps."),
+    grpo_steps: int = typer.Option(100, "--grpo-steps", help="GRPO optimiser steps."),
     overrides: List[str] = typer.Option([], "--set", help="Override any ToyRunConfig key, e.g. --set grpo_lr=1e-4."),
 ) -> None:
     """Prove the training learns: a tiny Qwen2.5-VL from scratch, SFT on the toy world, then GRPO; prints strict-format rates and the held-out reward (greedy and sampled, 8 per prompt) after each.
