@@ -22,11 +22,6 @@ class TrainerSettings:
 
 
 @pytest.fixture(scope="module")
-def ref(shared_data):
-    return shared_data / "dutrack-reference"
-
-
-@pytest.fixture(scope="module")
 def tiny_state(ref):
     return torch.load(ref / "tiny_state_dict.pt", weights_only=True)["net"]
 

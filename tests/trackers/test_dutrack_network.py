@@ -11,19 +11,7 @@ from reasoningtrack.config import ConfigError
 from reasoningtrack.trackers.dutrack import PRESETS, build_network, load_net_config
 from reasoningtrack.trackers.dutrack.model import DUTrackNet, count_numbers, hann_window
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """On this shared 2-core machine one intra-op thread is several times faster for the tiny net."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def ref(shared_data):
-    return shared_data / "dutrack-reference"
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

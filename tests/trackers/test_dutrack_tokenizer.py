@@ -11,11 +11,6 @@ from reasoningtrack.trackers.dutrack.tokenizer import TextTokenizer
 
 
 @pytest.fixture(scope="module")
-def ref(shared_data):
-    return shared_data / "dutrack-reference"
-
-
-@pytest.fixture(scope="module")
 def cases(ref):
     return json.loads((ref / "tokenizer_cases.json").read_text(encoding="utf-8"))["cases"]
 

@@ -17,26 +17,14 @@ from reasoningtrack.trackers.dutrack.preprocessing import (
 )
 from reasoningtrack.trackers.dutrack.tracker import select_templates
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 TEXT = "a red car driving on the road"
-
-
-@pytest.fixture(scope="module")
-def ref(shared_data):
-    return shared_data / "dutrack-reference"
 
 
 @pytest.fixture(scope="module")
 def params(ref):
     return json.loads((ref / "trace_params.json").read_text())
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """On this shared 2-core machine one intra-op thread is several times faster for the tiny net."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

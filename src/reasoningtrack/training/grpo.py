@@ -16,26 +16,15 @@ completions, ``num_generations`` per prompt (this product must be divisible by i
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Callable
 
 from ..config import ConfigError
 from .config import GRPOConfig
-from .modeling import (
-    freeze_vision_tower,
-    load_model_and_processor,
-    peft_config,
-    resolve_precision,
-    save_output,
-    torch_threads,
-    training_arguments,
-)
+from .modeling import peft_config, prepare_model, save_output, torch_threads, training_arguments
 from .rewards import build_reward_functions
 
 __all__ = ["train_grpo", "build_grpo_trainer"]
-
-log = logging.getLogger(__name__)
 
 
 def build_grpo_trainer(
@@ -55,8 +44,6 @@ def build_grpo_trainer(
     from trl import GRPOConfig as TRLGRPOConfig
     from trl import GRPOTrainer
 
-    flags, why = resolve_precision(cfg.precision)
-    (announce or log.warning)(why)
     generated = cfg.per_device_train_batch_size * cfg.gradient_accumulation_steps
     if generated % cfg.num_generations:
         raise ConfigError(
@@ -69,9 +56,7 @@ def build_grpo_trainer(
         reward_functions, reward_weights = build_reward_functions(cfg.rewards, backbone)
     elif reward_weights is None:
         reward_weights = [1.0] * len(reward_functions)
-    model, processor = load_model_and_processor(cfg.model, max_pixels=cfg.max_pixels, flags=flags)
-    if cfg.freeze_vision:
-        freeze_vision_tower(model)
+    model, processor, flags = prepare_model(cfg, announce)
     trl_options = dict(cfg.trl_options)
     args = TRLGRPOConfig(
         **training_arguments(cfg, flags),

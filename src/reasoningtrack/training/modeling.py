@@ -76,6 +76,17 @@ def load_model_and_processor(model: str, *, max_pixels: int, flags: dict):
     return vlm, processor
 
 
+def prepare_model(cfg, announce=None):
+    """What SFT and GRPO both do first: choose the precision (and say why), load the model and
+    its processor, freeze the vision tower when asked. Returns ``(model, processor, flags)``."""
+    flags, why = resolve_precision(cfg.precision)
+    (announce or log.warning)(why)
+    model, processor = load_model_and_processor(cfg.model, max_pixels=cfg.max_pixels, flags=flags)
+    if cfg.freeze_vision:
+        freeze_vision_tower(model)
+    return model, processor, flags
+
+
 def _vision_module(model):
     for owner in (model, getattr(model, "model", None)):
         module = getattr(owner, "visual", None) if owner is not None else None

@@ -7,24 +7,13 @@ the release's (full fine-tune, lr 5e-5 cosine, 3 epochs, effective batch 8 = 1 x
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Callable
 
 from .config import SFTConfig
-from .modeling import (
-    freeze_vision_tower,
-    load_model_and_processor,
-    peft_config,
-    resolve_precision,
-    save_output,
-    torch_threads,
-    training_arguments,
-)
+from .modeling import peft_config, prepare_model, save_output, torch_threads, training_arguments
 
 __all__ = ["train_sft", "build_sft_trainer"]
-
-log = logging.getLogger(__name__)
 
 
 def build_sft_trainer(cfg: SFTConfig, train_dataset, *, callbacks=None, announce: Callable[[str], None] | None = None):
@@ -32,11 +21,7 @@ def build_sft_trainer(cfg: SFTConfig, train_dataset, *, callbacks=None, announce
     from trl import SFTConfig as TRLSFTConfig
     from trl import SFTTrainer
 
-    flags, why = resolve_precision(cfg.precision)
-    (announce or log.warning)(why)
-    model, processor = load_model_and_processor(cfg.model, max_pixels=cfg.max_pixels, flags=flags)
-    if cfg.freeze_vision:
-        freeze_vision_tower(model)
+    model, processor, flags = prepare_model(cfg, announce)
     args = TRLSFTConfig(
         **training_arguments(cfg, flags),
         max_length=cfg.max_length,
