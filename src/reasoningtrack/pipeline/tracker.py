@@ -200,9 +200,8 @@ class TrackingRun:
     def _resolve(self, payload: dict, outcome: CallOutcome, applied_from: int) -> ReasoningEvent:
         """Turn a call's outcome into an event and, when usable, into the new text."""
         summary = self.summary
-        summary.reasoning_calls += 1
         if outcome.status != "ok":
-            summary.errors += 1
+            summary.count(outcome.status)
             log.warning("reasoning on frame %d failed (%s): %s", payload["frame"], outcome.status, outcome.error)
             return self._event(payload, outcome.status, latency_s=outcome.latency_s, error=outcome.error)
         value = outcome.value
@@ -211,7 +210,7 @@ class TrackingRun:
         if isinstance(value, Reasoning):
             answer_fields = dict(think=value.think, answer=value.answer, raw=value.raw, format_ok=value.format_ok, strict_ok=value.strict_ok)
         if problem is not None:
-            summary.errors += 1
+            summary.count("unusable")
             log.warning("reasoning on frame %d gave an unusable answer: %s", payload["frame"], problem)
             if not isinstance(value, Reasoning):
                 answer_fields = {"raw": repr(value)[:2000]}
@@ -220,15 +219,17 @@ class TrackingRun:
         decision = self._policy.apply(value)
         if decision.text != before:
             self._backbone.set_text(decision.text)
-        if decision.status == "updated":
-            summary.updates += 1
+        status = decision.status
+        if status == "updated" and decision.text == before:
+            status = "reapplied"  # d=yes with the text in use: nothing changed, not an update
+        summary.count(status)
         return ReasoningEvent(
             frame=payload["frame"],
             triggers=list(payload["triggers"]),
             template_frame=payload["template_frame"],
             input_text=payload["input_text"],
             text_before=before,
-            status=decision.status,
+            status=status,
             text_applied=decision.text,
             kept_text=decision.kept_text,
             truncated=decision.truncated,

@@ -27,6 +27,7 @@ __all__ = ["ReasoningLogWriter", "AnnotatedVideoWriter", "events_to_jsonl", "eve
 #: RGB colour per event status, shared by the banner and the timeline.
 STATUS_COLORS = {
     "updated": (40, 200, 60),
+    "reapplied": (120, 190, 130),
     "kept": (170, 170, 170),
     "reverted": (80, 150, 255),
     "ignored": (120, 120, 120),
