@@ -25,7 +25,7 @@ def test_track_command_reproduces_the_official_trace(shared_data, tmp_path, seq)
     boxes = np.loadtxt(tmp_path / "boxes.txt", delimiter=",")
     expected = np.loadtxt(ref / f"tiny_trace_{seq}.txt", delimiter=",")
     assert boxes.shape == expected.shape
-    np.testing.assert_allclose(boxes, expected, atol=1e-3, rtol=0)
+    np.testing.assert_allclose(boxes, expected, atol=1e-3, rtol=0)  # BOX_ATOL_PX, derived in test_dutrack_tracker.py
 
 
 def test_track_command_reports_a_bad_checkpoint(shared_data, tmp_path):
@@ -57,7 +57,8 @@ def test_the_issue_command_finds_the_vocabulary_beside_the_checkpoint(shared_dat
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     boxes = np.loadtxt(tmp_path / "boxes.txt", delimiter=",")
-    np.testing.assert_allclose(boxes, np.loadtxt(ref / "tiny_trace_Crossing.txt", delimiter=","), atol=1e-3, rtol=0)
+    expected = np.loadtxt(ref / "tiny_trace_Crossing.txt", delimiter=",")
+    np.testing.assert_allclose(boxes, expected, atol=1e-3, rtol=0)  # BOX_ATOL_PX, see test_dutrack_tracker.py
 
 
 def test_vocab_beside_prefers_the_requested_casing(tmp_path):
