@@ -1,0 +1,121 @@
+"""Run an experiment: every variant a resumable benchmark folder, then one summary.
+
+Output folder::
+
+    DIR/experiment.yaml          the experiment as run (base after --root/--set, grid or variants);
+                                 a resumed run must match it
+    DIR/variants/<name>/         one benchmark folder per variant (config.yaml, results/, reasoning/,
+                                 timings/, scores/, report.json)
+    DIR/summary.json, .csv       one row per variant (see :mod:`.summary`)
+    DIR/plots/                   success / precision curves of all variants; metric vs value for
+                                 a one-key sweep
+    DIR/report.html              the self-contained HTML report
+
+A variant is done when its report.json exists and it has no failures.json; a rerun skips done
+variants and resumes the others sequence by sequence (the benchmark's own resume). A variant that
+fails (a configuration the backbone or reasoner refuses, or failed sequences) is recorded with its
+error, the others still run, and the command ends non-zero; the next call retries it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..config import ConfigError, load_yaml
+from . import Experiment, Variant, dump_yaml, expand
+
+__all__ = ["VariantOutcome", "ExperimentRunner"]
+
+
+@dataclass
+class VariantOutcome:
+    """What happened to one variant in this call."""
+
+    name: str
+    status: str  # "done" (ran now), "skipped" (already done), "failed"
+    error: str | None = None
+    failed_sequences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExperimentRunner:
+    """Run the variants of ``experiment`` into ``output`` with the benchmark machinery."""
+
+    experiment: Experiment
+    output: Path
+    workers: int = 1
+    executor: str = "local"
+    on_variant: Callable[[Variant, int, int], None] | None = None
+    on_outcome: Callable | None = None
+    outcomes: list[VariantOutcome] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.output = Path(self.output)
+        self.variants = expand(self.experiment)
+
+    def variant_dir(self, name: str) -> Path:
+        return self.output / "variants" / name
+
+    def is_done(self, name: str) -> bool:
+        folder = self.variant_dir(name)
+        return (folder / "report.json").is_file() and not (folder / "failures.json").exists()
+
+    def prepare_output(self) -> None:
+        from ..evaluation.results import write_text_atomic
+
+        self.output.mkdir(parents=True, exist_ok=True)
+        saved = self.output / "experiment.yaml"
+        mine = self.experiment.to_dict()
+        if saved.is_file():
+            old = load_yaml(saved)
+            if old != mine:
+                keys = sorted(k for k in set(old) | set(mine) if old.get(k) != mine.get(k))
+                raise ConfigError(
+                    f"{saved} holds another experiment (differs in {keys}); use another --output or remove that folder"
+                )
+        else:
+            write_text_atomic(saved, dump_yaml(mine))
+
+    def run(self) -> list[VariantOutcome]:
+        from ..pipeline.config import BenchmarkConfig
+        from ..pipeline.runner import BenchmarkRunner
+
+        self.prepare_output()
+        self.outcomes = []
+        total = len(self.variants)
+        for i, variant in enumerate(self.variants):
+            if self.on_variant is not None:
+                self.on_variant(variant, i, total)
+            if self.is_done(variant.name):
+                self.outcomes.append(VariantOutcome(variant.name, "skipped"))
+                continue
+            folder = self.variant_dir(variant.name)
+            try:
+                runner = BenchmarkRunner(BenchmarkConfig.from_dict(variant.config), folder, workers=self.workers,
+                                         executor=self.executor, on_outcome=self.on_outcome)
+                outcomes = runner.run()
+            except Exception as exc:  # noqa: BLE001 -- recorded per variant; the others still run
+                if isinstance(exc, ConfigError) and "holds results of another configuration" in str(exc):
+                    raise
+                self.outcomes.append(VariantOutcome(variant.name, "failed", error=f"{type(exc).__name__}: {exc}"))
+                continue
+            failed = [o for o in outcomes if not o.ok]
+            if failed:
+                first = failed[0]
+                self.outcomes.append(VariantOutcome(
+                    variant.name, "failed", error=f"{len(failed)} sequence(s) failed, e.g. {first.name}: {first.error}",
+                    failed_sequences=[o.name for o in failed]))
+                continue
+            try:
+                runner.evaluate_results()
+            except Exception as exc:  # noqa: BLE001 -- evaluation errors are the variant's failure
+                self.outcomes.append(VariantOutcome(variant.name, "failed", error=f"evaluation: {type(exc).__name__}: {exc}"))
+                continue
+            self.outcomes.append(VariantOutcome(variant.name, "done"))
+        return self.outcomes
+
+    @property
+    def failures(self) -> list[VariantOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
