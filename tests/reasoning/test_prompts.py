@@ -46,8 +46,10 @@ def test_release_layout_system_then_two_images_then_description(shared_data):
 
 def test_builtin_presets():
     assert {"release", "reasoningtrack"} <= set(preset_names())
-    assert DEFAULT_PROMPT == "reasoningtrack"
-    ours = load_prompt(None)
+    assert DEFAULT_PROMPT == "release"  # issue 9, rule 8: the release's prompt by default
+    default = load_prompt(None)
+    assert default.name == "release" and default.max_words is None and "{" not in default.system
+    ours = load_prompt("reasoningtrack")
     assert ours.name == "reasoningtrack" and ours.max_words == 10
     system, user = ours.render("a dog", max_words=7)
     assert "at most 7 words" in system and "<think>" in system and "<d>" in system and "<answer>" in system

@@ -7,6 +7,7 @@ one YAML block means the same thing to both backends.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from ..config import Config, ConfigError
 from .prompts import DEFAULT_PROMPT
@@ -29,7 +30,10 @@ class GenerationConfig(Config):
     max_words: int | None = None
     """Answer budget: fills the prompt's ``{max_words}`` and cuts longer answers (None: the preset's)."""
     strict: bool = False
-    """Use only strict-format outputs (see the parser's rules)."""
+    """Use only strict-format outputs (lenient parser only; see the parser's rules)."""
+    parser: Literal["release", "lenient"] = "release"
+    """How an output becomes a decision: ``release`` (the release's regexes and rule, default) or
+    ``lenient`` (ours: tolerant tag reading, answer cleaning, ``max_words`` cut)."""
     min_pixels: int | None = None
     """Lower bound on width*height per image (None: the processor's or the server's own)."""
     max_pixels: int | None = 512 * 512

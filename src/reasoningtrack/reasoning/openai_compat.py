@@ -20,7 +20,7 @@ from ..config import ConfigError
 from .base import Reasoner, ReasonerError, ReasoningRequest
 from .generation import GenerationConfig
 from .images import to_data_url
-from .parser import parse
+from .parser import parse_with
 from .prompts import PromptPreset, build_messages, load_prompt, to_openai_messages
 from .types import Reasoning, ReasoningContext
 
@@ -191,7 +191,7 @@ class OpenAIReasoner(Reasoner):
         context: ReasoningContext | None = None,
     ) -> Reasoning:
         text = self._complete(ReasoningRequest(template, current, description, context))
-        return parse(text, strict=self.config.strict, previous=description, max_words=self.max_words)
+        return parse_with(self.config.parser, text, description, strict=self.config.strict, max_words=self.max_words)
 
     def reason_batch(self, requests: list[ReasoningRequest]) -> list[Reasoning]:
         """Requests in parallel (``concurrency`` at a time), results in request order."""
@@ -201,7 +201,7 @@ class OpenAIReasoner(Reasoner):
         with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(requests))) as pool:
             texts = list(pool.map(self._complete, requests))
         return [
-            parse(text, strict=self.config.strict, previous=r.description, max_words=self.max_words)
+            parse_with(self.config.parser, text, r.description, strict=self.config.strict, max_words=self.max_words)
             for text, r in zip(texts, requests)
         ]
 

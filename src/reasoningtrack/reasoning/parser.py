@@ -1,5 +1,12 @@
 """Turn whatever a VLM wrote into a :class:`Reasoning`, by documented rules; never raises.
 
+Two parsers. :func:`parse_release` is the release's rule (Open_VLTrack ``Evaluation/i2d.py``),
+the default (``parser: release``): first-match, case-sensitive regexes per tag; a missing ``d`` is
+"no", a missing answer is ``tracking the object`` (:data:`RELEASE_DEFAULT_ANSWER`); the answer is
+used only when ``d`` is exactly ``yes`` after strip and the answer is not that default, and in every
+other case the description reverts to the initial one. :func:`parse` is our lenient reading
+(``parser: lenient``, an opt-in variant), whose rules follow.
+
 The expected output is ``<think>…</think><d>yes|no</d><answer>…</answer>``. Real generations
 deviate: thoughts that quote the tags (``put "yes" within <d></d>``), missing closing tags after
 truncation, upper-case tags, empty or rambling answers. The rules (also in ``docs/reasoner.md``):
@@ -45,6 +52,10 @@ from .types import Reasoning
 
 __all__ = [
     "parse",
+    "parse_release",
+    "parse_with",
+    "RELEASE_DEFAULT_ANSWER",
+    "PARSERS",
     "extract_blocks",
     "format_output",
     "clean_answer",
@@ -216,6 +227,53 @@ def parse(
         format_ok=blocks.format_ok,
         strict_ok=blocks.strict_ok,
     )
+
+
+RELEASE_DEFAULT_ANSWER = "tracking the object"
+"""The release's stand-in for a missing ``<answer>`` block (never used as a description)."""
+
+PARSERS = ("release", "lenient")
+
+
+def _release_block(text: str, tag: str) -> str | None:
+    """The release's ``re.search(r'<tag>(.*?)</tag>', text, re.DOTALL)``, stripped; None if absent."""
+    match = re.search(f"<{tag}>(.*?)</{tag}>", text, re.DOTALL)
+    return match.group(1).strip() if match else None
+
+
+def parse_release(text: str, initial: str = "") -> Reasoning:
+    """The release's decision: ``update`` only when ``d`` is exactly ``yes`` (after strip) and the
+    answer is not :data:`RELEASE_DEFAULT_ANSWER`; then ``answer`` is the answer as written (stripped,
+    even empty). Otherwise ``answer`` is ``initial``, the description to revert to. Never raises."""
+    raw = text if isinstance(text, str) else ("" if text is None else str(text))
+    initial = initial if isinstance(initial, str) else ("" if initial is None else str(initial))
+    decision = _release_block(raw, "d")
+    answer = _release_block(raw, "answer")
+    decision = "no" if decision is None else decision
+    answer = RELEASE_DEFAULT_ANSWER if answer is None else answer
+    update = decision == "yes" and answer != RELEASE_DEFAULT_ANSWER
+    try:
+        blocks = extract_blocks(raw)
+        format_ok, strict_ok = blocks.format_ok, blocks.strict_ok
+    except RecursionError:
+        format_ok = strict_ok = False
+    return Reasoning(
+        think=_release_block(raw, "think") or "",
+        update=update,
+        answer=answer if update else initial,
+        raw=raw,
+        format_ok=format_ok,
+        strict_ok=strict_ok,
+    )
+
+
+def parse_with(parser: str, text: str, previous: str = "", *, strict: bool = False, max_words: int | None = None) -> Reasoning:
+    """Dispatch on a reasoner's ``parser`` option: ``release`` (the default) or ``lenient``."""
+    if parser == "release":
+        return parse_release(text, previous)
+    if parser == "lenient":
+        return parse(text, strict=strict, previous=previous, max_words=max_words)
+    raise ValueError(f"unknown parser {parser!r}; valid: {list(PARSERS)}")
 
 
 def format_output(think: str, update: bool, answer: str) -> str:

@@ -33,7 +33,8 @@ __all__ = [
     "to_openai_messages",
 ]
 
-DEFAULT_PROMPT = "reasoningtrack"
+DEFAULT_PROMPT = "release"
+"""The release's inference prompt (Evaluation/i2d.py); ours, ``reasoningtrack``, is opt-in."""
 FIELDS = ("description", "max_words")
 _PARTS = ("template", "current", "text")
 _KEYS = {"name", "about", "system", "system_file", "user", "layout", "max_words"}

@@ -15,7 +15,7 @@ from ..config import ConfigError
 from .base import Reasoner, ReasonerError, ReasoningRequest
 from .generation import GenerationConfig
 from .images import to_pil
-from .parser import parse
+from .parser import parse_with
 from .prompts import PromptPreset, build_messages, load_prompt
 from .types import Reasoning, ReasoningContext
 
@@ -218,7 +218,7 @@ class QwenReasoner(Reasoner):
             chunk = list(requests[start : start + step])
             for request, text in zip(chunk, self._texts(chunk)):
                 results.append(
-                    parse(text, strict=self.config.strict, previous=request.description, max_words=self.max_words)
+                    parse_with(self.config.parser, text, request.description, strict=self.config.strict, max_words=self.max_words)
                 )
         return results
 
