@@ -9,15 +9,18 @@ so that the three numbers are comparable.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Hashable, Sequence
+from typing import Hashable, NamedTuple, Sequence
 
 import numpy as np
 
 from ..geometry import as_boxes, iou
 
-__all__ = ["to_rgb_array", "track_once", "BackboneLabeller", "LabelRequest", "shaped_iou"]
+__all__ = ["to_rgb_array", "track_once", "BackboneLabeller", "LabelRequest", "Label", "shaped_iou"]
+
+log = logging.getLogger(__name__)
 
 
 def to_rgb_array(image) -> np.ndarray:
@@ -60,6 +63,10 @@ def track_once(backbone, frames: Sequence, first_box, last_box, text: str) -> tu
     if len(frames) < 2:
         raise ValueError(f"need at least two frames (template and target), got {len(frames)}")
     first = to_rgb_array(frames[0])
+    # Clean state per run: nothing (e.g. DUTrack's temporal token) leaks from the previous sample.
+    reset = getattr(backbone, "reset", None)
+    if callable(reset):
+        reset()
     backbone.initialize(first, np.asarray(first_box, dtype=np.float64), text)
     prediction = None
     for frame in frames[1:]:
@@ -82,6 +89,18 @@ class LabelRequest:
     text: str
 
 
+class Label(NamedTuple):
+    """One labelled run: the IoU, the predicted box, and the error when the backbone failed."""
+
+    iou: float
+    box: np.ndarray
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
 class BackboneLabeller:
     """Runs the one-step rule for many (sample, text) requests, each distinct pair once.
 
@@ -93,12 +112,19 @@ class BackboneLabeller:
     def __init__(self, backbone, cache_size: int = 4096):
         self.backbone = backbone
         self.cache_size = int(cache_size)
-        self._cache: OrderedDict[tuple, tuple[float, np.ndarray]] = OrderedDict()
+        self._cache: OrderedDict[tuple, Label] = OrderedDict()
         self.backbone_runs = 0
         self.cache_hits = 0
+        #: Runs in which the backbone raised (with ``on_error="zero"``); each is also logged.
+        self.failures = 0
 
-    def label(self, requests: Sequence[LabelRequest]) -> list[tuple[float, np.ndarray]]:
-        out: list[tuple[float, np.ndarray] | None] = [None] * len(requests)
+    def label(self, requests: Sequence[LabelRequest], *, on_error: str = "raise") -> list[Label]:
+        """Label every request. ``on_error="zero"``: a backbone that raises gives IoU 0 and a
+        ``Label`` with its error (the release's reward rule), counted in ``failures`` and logged;
+        ``"raise"``: the error propagates."""
+        if on_error not in ("raise", "zero"):
+            raise ValueError(f"on_error must be 'raise' or 'zero', got {on_error!r}")
+        out: list[Label | None] = [None] * len(requests)
         pending: dict[tuple, list[int]] = {}
         for i, req in enumerate(requests):
             cache_key = (req.key, req.text)
@@ -110,15 +136,23 @@ class BackboneLabeller:
                 pending.setdefault(cache_key, []).append(i)
         for cache_key, indices in pending.items():
             req = requests[indices[0]]
-            result = track_once(self.backbone, req.frames, req.first_box, req.last_box, req.text)
+            try:
+                result = Label(*track_once(self.backbone, req.frames, req.first_box, req.last_box, req.text))
+            except Exception as exc:  # noqa: BLE001 - any backbone failure scores 0, as in the release
+                if on_error == "raise":
+                    raise
+                self.failures += 1
+                log.warning("backbone failed on sample %r with text %r: %s (IoU counted as 0)", req.key, req.text, exc)
+                result = Label(0.0, np.zeros(4), f"{type(exc).__name__}: {exc}")
             self.backbone_runs += 1
             self.cache_hits += len(indices) - 1
             for i in indices:
                 out[i] = result
-            self._cache[cache_key] = result
+            if result.ok:  # a failure is retried next time, never cached
+                self._cache[cache_key] = result
             if len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
         return out  # type: ignore[return-value]
 
     def iou(self, requests: Sequence[LabelRequest]) -> list[float]:
-        return [value for value, _ in self.label(requests)]
+        return [result.iou for result in self.label(requests)]

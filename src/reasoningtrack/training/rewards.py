@@ -1,21 +1,35 @@
 """GRPO rewards as plain functions with TRL's signature ``f(prompts, completions, **columns)``.
 
-- ``format``: 1 when the three tag pairs ``<think>``, ``<d>``, ``<answer>`` are present.
-- ``strict format``: 1 when they come in that order with ``d`` in {yes, no}.
-- ``IoU``: the frozen backbone, initialised on frame 1 with its box and the completion's answer,
-  tracks once on frame 2; the IoU with frame 2's ground truth, shaped ``iou if iou > 0.61 else
-  iou / 2``. A completion without an answer keeps the old description (the release's rule).
-- ``judge``: 1 when (``d=no`` and IoU(old) >= IoU(new)) or (``d=yes`` and IoU(old) < IoU(new));
-  IoU(old) is the dataset column ``iou_old``, computed once when the samples were built.
+The four rewards follow the release's reward file (``Reinforcement Learning/examples/
+reward_function/track.py`` of Event-AHU/Open_VLTrack) rule for rule; docs/fidelity.md lists them.
+
+- ``format``: whitespace around every ``<``, ``>`` and ``/`` is removed first; then 1 when
+  ``<think>…</think>``, ``<answer>…</answer>`` and ``<d>…</d>`` are each found anywhere
+  (non-greedy, across lines).
+- ``strict format``: on the same normalised text, ``think … d(…) … answer`` is *searched* for in
+  that order (text before, between and after is allowed) and the ``d`` content, stripped and
+  lower-cased, is ``yes`` or ``no``.
+- ``IoU`` and ``judge`` read the *raw* completion: ``d`` is the first ``<d>…</d>`` stripped, and
+  anything but exactly ``yes`` or ``no`` counts as ``no`` (case-sensitive); the answer is the first
+  ``<answer>…</answer>`` stripped, ``"tracking the object"`` when there is none. The frozen
+  backbone runs twice per sample at reward time, with clean state each time: initialised on frame
+  1 with box 1 and the answer (then with the original description), one ``track`` on frame 2;
+  both IoUs are taken against frame 2's box (``iou_new``, ``iou_old``). IoU reward = ``iou_new``
+  if ``> 0.61`` else ``iou_new / 2`` (the answer counts even when ``d = no``); judge = 1 when
+  (``d = no`` and ``iou_old >= iou_new``) or (``d = yes`` and ``iou_old < iou_new``). When the
+  backbone fails on a sample, both IoUs are 0 (the release's rule; the failure is counted and
+  logged, never silent).
 
 Columns the IoU and judge rewards read (TRL passes every dataset column by name): ``sample_id``,
-``images`` (frame 1, frame 2), ``box1``, ``box2``, ``description``, ``iou_old`` and, when the
-samples were built with ``track_steps`` > 1, ``between_images``. Completions are strings or, for
-conversational data, lists of chat messages.
+``images`` (frame 1, frame 2), ``box1``, ``box2``, ``description`` (the original description) and,
+when the samples were built with ``track_steps`` > 1, ``between_images``. Completions are strings
+or, for conversational data, lists of chat messages.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any, Callable, Sequence
 
 from .config import RewardConfig
@@ -24,6 +38,9 @@ from .labels import BackboneLabeller, LabelRequest, shaped_iou
 __all__ = [
     "completion_text",
     "parse_completion",
+    "normalise_tags",
+    "release_decision",
+    "RELEASE_DEFAULT_ANSWER",
     "format_reward",
     "strict_format_reward",
     "IoUReward",
@@ -31,7 +48,21 @@ __all__ = [
     "TotalReward",
     "build_reward_functions",
     "RewardColumnError",
+    "REWARD_NAMES",
 ]
+
+log = logging.getLogger(__name__)
+
+#: The answer the release uses when a completion has no ``<answer>`` block.
+RELEASE_DEFAULT_ANSWER = "tracking the object"
+#: Reward names in the order of their weights (format, strict, IoU, judge).
+REWARD_NAMES = ("format", "strict", "iou", "judge")
+
+_TAG_SPACE = re.compile(r"\s*([<>/])\s*")
+_PAIRS = tuple(re.compile(rf"<{tag}>.*?</{tag}>", re.DOTALL) for tag in ("think", "answer", "d"))
+_ORDERED = re.compile(r"<think>.*?</think>.*?<d>(.*?)</d>.*?<answer>.*?</answer>", re.DOTALL)
+_D = re.compile(r"<d>(.*?)</d>", re.DOTALL)
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
 
 
 class RewardColumnError(KeyError):
@@ -58,20 +89,47 @@ def completion_text(completion: Any) -> str:
 
 
 def parse_completion(completion: Any, previous: str | None = None):
-    """Parse with the reasoner's own parser, so that training and inference read answers alike."""
+    """Parse with the reasoner's inference parser (used to measure, not to reward)."""
     from ..reasoning.parser import parse
 
     return parse(completion_text(completion), previous=previous)
 
 
+def normalise_tags(text: str) -> str:
+    """The release removes whitespace around every ``<``, ``>`` and ``/`` before the format checks
+    (so ``< d >`` and ``</ answer>`` count; note that it also removes spaces around a ``/`` in the
+    prose)."""
+    return _TAG_SPACE.sub(r"\1", text)
+
+
+def _format_ok(text: str) -> bool:
+    text = normalise_tags(text)
+    return all(p.search(text) for p in _PAIRS)
+
+
+def _strict_ok(text: str) -> bool:
+    match = _ORDERED.search(normalise_tags(text))
+    return bool(match) and match.group(1).strip().lower() in ("yes", "no")
+
+
+def release_decision(text: str) -> tuple[str, str]:
+    """``(d, answer)`` as the release's IoU/judge reward reads a raw completion (no normalising)."""
+    d_match, a_match = _D.search(text), _ANSWER.search(text)
+    d = d_match.group(1).strip() if d_match else "no"
+    if d not in ("yes", "no"):
+        d = "no"
+    answer = a_match.group(1).strip() if a_match else RELEASE_DEFAULT_ANSWER
+    return d, answer
+
+
 def format_reward(prompts: Sequence, completions: Sequence, **columns) -> list[float]:
-    """1.0 when all three tag pairs are present, else 0.0."""
-    return [1.0 if parse_completion(c).format_ok else 0.0 for c in completions]
+    """1.0 when the three tag pairs are found anywhere, else 0.0 (the release's rule)."""
+    return [1.0 if _format_ok(completion_text(c)) else 0.0 for c in completions]
 
 
 def strict_format_reward(prompts: Sequence, completions: Sequence, **columns) -> list[float]:
-    """1.0 for ``<think>…</think><d>yes|no</d><answer>…</answer>`` in this order, else 0.0."""
-    return [1.0 if parse_completion(c).strict_ok else 0.0 for c in completions]
+    """1.0 when think, d and answer are found in this order with d in {yes, no}, else 0.0."""
+    return [1.0 if _strict_ok(completion_text(c)) else 0.0 for c in completions]
 
 
 def _column(columns: dict, name: str, n: int) -> list:
@@ -86,14 +144,15 @@ def _column(columns: dict, name: str, n: int) -> list:
 
 
 class _BackboneRewardBase:
-    """Shared by IoU and judge: turns (completion, columns) into labelled IoUs through one labeller."""
+    """Shared by IoU and judge: the two backbone runs of every completion, through one labeller
+    (whose cache makes the second reward reuse the first one's runs)."""
 
     def __init__(self, labeller: BackboneLabeller, *, config: RewardConfig | None = None):
         self.labeller = labeller
         self.config = config or RewardConfig()
 
-    def new_ious(self, completions: Sequence, columns: dict) -> tuple[list[float], list]:
-        """IoU(new text) of every completion, and the parsed completions."""
+    def ious(self, completions: Sequence, columns: dict) -> tuple[list[float], list[float], list[str]]:
+        """``(iou_new, iou_old, d)`` of every completion; both IoUs 0 where the backbone failed."""
         n = len(completions)
         ids = _column(columns, "sample_id", n)
         images = _column(columns, "images", n)
@@ -101,16 +160,25 @@ class _BackboneRewardBase:
         box2 = _column(columns, "box2", n)
         descriptions = _column(columns, "description", n)
         between = columns.get("between_images") or [None] * n
-        parsed = [parse_completion(c, previous=d) for c, d in zip(completions, descriptions)]
+        decisions = [release_decision(completion_text(c)) for c in completions]
         requests = []
         for i in range(n):
             frames = list(images[i])
             if len(frames) != 2:
                 raise RewardColumnError(f"sample {ids[i]!r}: 'images' must hold 2 frames, got {len(frames)}")
-            middle = list(between[i] or [])
-            text = parsed[i].answer if parsed[i].answer else descriptions[i]
-            requests.append(LabelRequest(ids[i], [frames[0], *middle, frames[1]], box1[i], box2[i], text))
-        return self.labeller.iou(requests), parsed
+            sequence = [frames[0], *list(between[i] or []), frames[1]]
+            for text in (decisions[i][1], descriptions[i]):
+                requests.append(LabelRequest(ids[i], sequence, box1[i], box2[i], text))
+        labels = self.labeller.label(requests, on_error="zero")
+        new, old = [], []
+        for i in range(n):
+            run_new, run_old = labels[2 * i], labels[2 * i + 1]
+            v_new, v_old = run_new.iou, run_old.iou
+            if not (run_new.ok and run_old.ok):  # the release: a failed tracker run gives both IoUs 0
+                v_new = v_old = 0.0
+            new.append(v_new)
+            old.append(v_old)
+        return new, old, [d for d, _ in decisions]
 
 
 class IoUReward(_BackboneRewardBase):
@@ -119,22 +187,21 @@ class IoUReward(_BackboneRewardBase):
     __name__ = "iou_reward"
 
     def __call__(self, prompts: Sequence, completions: Sequence, **columns) -> list[float]:
-        values, _ = self.new_ious(completions, columns)
-        return [shaped_iou(v, self.config.iou_threshold) for v in values]
+        new, _, _ = self.ious(completions, columns)
+        return [shaped_iou(v, self.config.iou_threshold) for v in new]
 
 
 class JudgeReward(_BackboneRewardBase):
-    """Was the yes/no decision right, given what the new text does to the backbone's box?"""
+    """Was the yes/no decision right, given what the answer does to the backbone's box?"""
 
     __name__ = "judge_reward"
 
     def __call__(self, prompts: Sequence, completions: Sequence, **columns) -> list[float]:
-        new, parsed = self.new_ious(completions, columns)
-        old = [float(v) for v in _column(columns, "iou_old", len(completions))]
+        new, old, decisions = self.ious(completions, columns)
         margin = self.config.judge_margin
         out = []
-        for iou_new, iou_old, p in zip(new, old, parsed):
-            right = (iou_new > iou_old + margin) if p.update else (iou_old >= iou_new)
+        for iou_new, iou_old, d in zip(new, old, decisions):
+            right = (iou_old + margin < iou_new) if d == "yes" else (iou_old >= iou_new)
             out.append(1.0 if right else 0.0)
         return out
 
@@ -176,7 +243,8 @@ def build_reward_functions(
     """The four reward functions and their weights, in the order format, strict, IoU, judge.
 
     The backbone is built from ``config.backbone`` unless one (or a labeller) is given. With both
-    backbone weights at 0 the backbone is never built (the release preset needs no tracker).
+    backbone weights at 0 the backbone is never built (the release's weights need no tracker);
+    the IoU and judge rewards are then left out (TRL would log them as constant zeros).
     """
     needs_backbone = config.iou_weight != 0 or config.judge_weight != 0
     functions: list[Callable] = [format_reward, strict_format_reward]

@@ -113,7 +113,7 @@ def teach(
             ]
         )
         kept = []
-        for row, answer, (iou_new, box_new) in zip(rows, answers, labels):
+        for row, answer, (iou_new, box_new, _) in zip(rows, answers, labels):
             if not answer.strict_ok and not config.keep_non_strict:
                 continue
             helps = iou_new > float(row["iou_old"])
