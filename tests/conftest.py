@@ -33,3 +33,18 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("session")
+
+
+@pytest.fixture(scope="session")
+def tiny_qwen_dir(tmp_path_factory) -> Path:
+    """Built through the real CLI command (`reasoningtrack dev tiny-vlm DIR`), once per session
+    (the reasoner, pipeline and training tests share it)."""
+    from typer.testing import CliRunner
+
+    from reasoningtrack.cli import app
+
+    out = tmp_path_factory.mktemp("tiny-qwen") / "model"
+    result = CliRunner().invoke(app, ["dev", "tiny-vlm", str(out), "--seed", "0"])
+    assert result.exit_code == 0, result.output
+    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    return out

@@ -1,25 +1,11 @@
-"""Fixtures of the VLM reasoner tests: one tiny offline Qwen2.5-VL checkpoint per session."""
+"""Fixtures of the VLM reasoner tests (the tiny Qwen2.5-VL checkpoint, ``tiny_qwen_dir``, is in
+tests/conftest.py: the pipeline tests use it too)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
-
-
-@pytest.fixture(scope="session")
-def tiny_qwen_dir(tmp_path_factory) -> Path:
-    """Built through the real CLI command (`reasoningtrack dev tiny-vlm DIR`), once per session."""
-    from reasoningtrack.cli import app
-
-    out = tmp_path_factory.mktemp("tiny-qwen") / "model"
-    result = CliRunner().invoke(app, ["dev", "tiny-vlm", str(out), "--seed", "0"])
-    assert result.exit_code == 0, result.output
-    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
-    return out
 
 
 @pytest.fixture(scope="session")
