@@ -83,8 +83,8 @@ def test_sync_mode_waits_and_is_deterministic(still_boxes):
     assert all(results[t].timings.reason_s >= 0.01 for t in range(4, 40, 4))
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
-def test_raising_reasoner_is_logged_and_tracking_goes_on(still_boxes, mode):
+@pytest.mark.parametrize("mode,on_failure", [("sync", "revert"), ("async", "revert"), ("sync", "keep"), ("async", "keep")])
+def test_raising_reasoner_is_logged_and_tracking_goes_on(still_boxes, mode, on_failure):
     def respond(n, d, c):
         if n == 1:
             raise RuntimeError("server unreachable")
@@ -92,14 +92,17 @@ def test_raising_reasoner_is_logged_and_tracking_goes_on(still_boxes, mode):
 
     backbone = ReplayBackbone(still_boxes(40))
     reasoner = ScriptedReasoner(respond)
-    run = make_run(backbone, reasoner, 40, mode=mode, schedule={"interval": {"every": 10}})
+    run = make_run(backbone, reasoner, 40, mode=mode, schedule={"interval": {"every": 10}}, policy={"on_failure": on_failure})
     results = list(run)
     assert len(results) == 40
     events = [r.event for r in results if r.event is not None]
     assert [e.status for e in events][:3] == ["updated", "error", "updated"]
     failed = events[1]
     assert "RuntimeError: server unreachable" in failed.error
-    assert failed.text_applied == failed.text_before == "dynamic 0"
+    assert failed.text_before == "dynamic 0"
+    # the release reverts to the initial description after a failed call; ours keeps the text
+    assert failed.text_applied == ("a red car" if on_failure == "revert" else "dynamic 0")
+    assert results[failed.applied_from or failed.frame + 1].text == failed.text_applied
     assert run.summary.errors == 1
 
 
@@ -156,10 +159,12 @@ def test_hanging_reasoner_times_out_in_async_mode(still_boxes):
         Reasoning(think="t", update=True, answer="   ", raw="<think>t</think><d>yes</d><answer> </answer>", format_ok=True, strict_ok=True),
     ],
 )
-def test_garbage_answer_is_logged_and_the_text_stays(still_boxes, garbage):
+def test_garbage_answer_is_logged_and_the_text_stays_under_keep(still_boxes, garbage):
+    """Our variant ``on_failure: keep`` (the release's rule, revert, is tested in test_release_rules)."""
     replies = [answer(True, "a red car turning"), garbage, answer(True, "a red car parked")]
     backbone = ReplayBackbone(still_boxes(31))
-    run = make_run(backbone, ScriptedReasoner(lambda n, d, c: replies[n]), 31, schedule={"interval": {"every": 10}})
+    run = make_run(backbone, ScriptedReasoner(lambda n, d, c: replies[n]), 31, schedule={"interval": {"every": 10}},
+                   policy={"on_failure": "keep"})
     results = list(run)
     assert len(results) == 31
     event = results[20].event

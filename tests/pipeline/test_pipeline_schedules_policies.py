@@ -46,19 +46,22 @@ def test_interval_fires_every_u_frames_and_text_applies_on_next_frame(still_boxe
 
 
 def motion_case():
-    """Image 96x64: the gate's shift limits are 3 px in x (96/32) and 2 px in y (64/32)."""
+    """Image 96x64: the gate fires when the top-left corner moved more than 64/32 = 2 px
+    (Euclidean, from the reference box) or the area ratio fell below 0.95."""
     base = np.array([40.0, 20.0, 20.0, 20.0])
     boxes = np.tile(base, (71, 1))
     boxes[1:10] = base + [30, 30, 10, 10]  # wild moves between checks are never looked at
-    boxes[10] = base + [3.0, 2.0, 0, 0]  # exactly at both shift limits: not more -> no
+    boxes[10] = base + [0, 2.0, 0, 0]  # distance exactly 2: not more -> no
     boxes[11:20] = boxes[10]
-    boxes[20] = boxes[10] + [3.5, 0, 0, 0]  # x shift 3.5 > 3 -> fire
-    boxes[21:40] = boxes[20]  # frame 30 equals the reference of frame 20 -> no
-    boxes[40] = boxes[30] + [0, 2.5, 0, 0]  # y shift 2.5 > 2 -> fire
+    boxes[20] = base + [1.8, 1.8, 0, 0]  # 1.8 px on each axis, 2.55 px Euclidean > 2 -> fire
+    boxes[21:30] = boxes[20]
+    boxes[30] = boxes[20] + [1.5, 0, 0, 0]  # 1.5 px from the reference of frame 20 -> no
+    boxes[31:40] = boxes[30]
+    boxes[40] = boxes[20] + [2.5, 0, 0, 0]  # slow drift accumulates: 2.5 px from frame 20 -> fire
     boxes[41:50] = boxes[40]
     boxes[50] = boxes[40] * [1, 1, 1, 0.96]  # area ratio 0.96 >= 0.95 -> no
     boxes[51:60] = boxes[50]
-    boxes[60] = boxes[50] * [1, 1, 1, 0.94]  # area ratio 0.94 < 0.95 -> fire
+    boxes[60] = boxes[40] * [1, 1, 1, 0.94]  # area ratio 0.94 < 0.95 -> fire
     boxes[61:70] = boxes[60]
     boxes[70] = boxes[60] * [1, 1, 1.06, 1]  # growth: min/max = 1/1.06 = 0.943 -> fire
     return boxes
@@ -74,10 +77,10 @@ def test_motion_gate_fires_exactly_where_the_rule_says():
 
 def test_motion_gate_rule_unit():
     gate = MotionGate(MotionGateConfig())
-    gate.reset([0, 0, 10, 10], (320, 640))  # height 320, width 640: 20 px in x, 10 px in y
-    assert not gate.changed(np.array([0, 0, 10, 10.0]), np.array([20, 10, 10, 10.0]))
-    assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([20.01, 0, 10, 10.0]))
-    assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([0, 10.01, 10, 10.0]))
+    gate.reset([0, 0, 10, 10], (320, 640))  # height 320, width 640: limits 10 px (H/32) and 20 px (W/32)
+    assert not gate.changed(np.array([0, 0, 10, 10.0]), np.array([6, 8, 10, 10.0]))  # 10 px exactly
+    assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([6, 8.01, 10, 10.0]))
+    assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([10.01, 0, 10, 10.0]))  # > H/32 although < W/32
     assert not gate.changed(np.array([0, 0, 10, 10.0]), np.array([0, 0, 10, 9.5]))  # ratio 0.95 exactly
     assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([0, 0, 10, 9.49]))
 
@@ -251,10 +254,10 @@ def test_motion_gate_matches_the_rule_on_random_walks(seed):
     expected, reference = [], boxes[0]
     for t in range(check, count, check):
         a_ref, a_now = reference[2] * reference[3], boxes[t][2] * boxes[t][3]
-        if (min(a_ref, a_now) / max(a_ref, a_now) < 0.95 or abs(boxes[t][0] - reference[0]) > width / 32
-                or abs(boxes[t][1] - reference[1]) > height / 32):
+        moved = ((boxes[t][0] - reference[0]) ** 2 + (boxes[t][1] - reference[1]) ** 2) ** 0.5
+        if min(a_ref, a_now) / max(a_ref, a_now) < 0.95 or moved > height / 32 or moved > width / 32:
             expected.append(t)
-        reference = boxes[t]
+            reference = boxes[t]  # the reference moves only when the gate fires
     backbone = ReplayBackbone(boxes)
     tracker = ReasoningTracker(backbone, ScriptedReasoner(always()),
                               PipelineConfig.from_dict({"schedule": {"triggers": ["motion"], "motion": {"check_every": check}}}))

@@ -46,11 +46,11 @@ class IntervalConfig(Config):
 class MotionGateConfig(Config):
     """The release's trigger: look every ``check_every`` frames; reason when the box changed.
 
-    At a check frame the current box is compared with the box at the previous check (the init box
-    for the first check): it fires when ``min(area_now, area_ref) / max(area_now, area_ref) <
-    area_ratio`` or the top-left corner moved by more than ``shift_fraction`` of the image width
-    (horizontally) or of the image height (vertically). The reference becomes the current box at
-    every check, fired or not.
+    At a check frame the current box is compared with the reference box (the init box, replaced by
+    the current box each time the gate fires, and only then): it fires when ``min(area_now,
+    area_ref) / max(area_now, area_ref) < area_ratio`` or the Euclidean distance between the two
+    top-left corners exceeds ``shift_fraction`` times the image height or times the image width.
+    Defaults and rule: the release's DUTrack tracker file (``ifupdata``); see docs/fidelity.md.
     """
 
     check_every: int = 10
@@ -119,9 +119,14 @@ class PolicyConfig(Config):
     survives a short text window and the initial description fills what is left; ``static-first``
     does the opposite (the initial description always survives); ``fit`` puts the answer first,
     shortened from its end just enough for the whole initial description to fit the window too.
+
+    ``on_failure``: after a reasoner error, a timeout or an unusable output, ``revert`` to the
+    initial description (the release's rule: Evaluation/i2d.py falls back to the initial text in
+    every case but a usable ``d=yes``) or ``keep`` the text in use (ours, opt-in).
     """
 
     kind: Literal["static", "initial", "cascaded", "dynamic+static"] = "initial"
+    on_failure: Literal["revert", "keep"] = "revert"
     separator: str = ". "
     order: Literal["dynamic-first", "static-first", "fit"] = "dynamic-first"
 

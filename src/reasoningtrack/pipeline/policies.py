@@ -14,7 +14,10 @@ the backbone tracks with.
   ``fit`` keeps the answer first but shortens it (from its end) so that the whole initial
   description also fits the window, as the backbone reports through ``kept_text``.
 
-Only usable answers reach a policy; the tracker logs unusable ones and keeps the text.
+What a failed call does (``on_failure``): ``revert`` (the release's rule, default) returns to the
+initial description after a reasoner error, a timeout or an output the parser cannot use, exactly as
+after ``d=no``, and hands every parsed answer to the policy (the parser decided); ``keep`` (ours)
+leaves the text in use and lets only usable answers reach the policy.
 """
 
 from __future__ import annotations
@@ -100,6 +103,18 @@ class TextPolicy:
                 high = middle - 1
         return self._join(" ".join(words[:low]), self.initial)
 
+    def revert(self) -> PolicyDecision:
+        """Back to the initial description (a failed call under ``on_failure: revert``)."""
+        status = "reverted" if self.current != self.initial else "kept"
+        self.current = self.initial
+        return self._decision(self.initial, status)
+
+    def _decision(self, text: str, status: str) -> PolicyDecision:
+        if self._kept_text is None:  # a vision-only backbone: no text window to report
+            return PolicyDecision(text=text, status=status, kept_text=None, truncated=False)
+        kept = self._kept_text(text)
+        return PolicyDecision(text=text, status=status, kept_text=kept, truncated=_comparable(kept) != _comparable(text))
+
     def apply(self, reasoning: Reasoning) -> PolicyDecision:
         kind = self.config.kind
         answer = clean_text(reasoning.answer)
@@ -114,7 +129,4 @@ class TextPolicy:
             text = self.initial
             status = "reverted" if text != self.current else "kept"
         self.current = text
-        if self._kept_text is None:  # a vision-only backbone: no text window to report
-            return PolicyDecision(text=text, status=status, kept_text=None, truncated=False)
-        kept = self._kept_text(text)
-        return PolicyDecision(text=text, status=status, kept_text=kept, truncated=_comparable(kept) != _comparable(text))
+        return self._decision(text, status)

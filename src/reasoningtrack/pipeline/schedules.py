@@ -40,9 +40,14 @@ class IntervalTrigger(Trigger):
 
 
 class MotionGate(Trigger):
-    """The release's gate: at every ``check_every``-th frame, fire if the box changed enough since
-    the previous check (area ratio, min over max, below ``area_ratio``; or top-left shift above
-    ``shift_fraction`` of the image width in x / of the image height in y)."""
+    """The release's gate (its DUTrack tracker file, ``ifupdata`` and the ``frame_id % 10`` check):
+    at every ``check_every``-th frame, fire when the box changed enough since the reference box.
+
+    The reference is the init box and moves to the current box only when the gate fires (the
+    release sets it when it calls the VLM), so slow drift accumulates until it fires. "Changed":
+    area ratio (min over max) below ``area_ratio``, or the Euclidean distance between the two
+    top-left corners above ``shift_fraction`` times the frame height or times the frame width
+    (the release tests both, so the smaller side decides)."""
 
     name = "motion"
 
@@ -61,12 +66,13 @@ class MotionGate(Trigger):
         area_ref = max(float(reference[2] * reference[3]), 0.0)
         area_now = max(float(box[2] * box[3]), 0.0)
         largest = max(area_ref, area_now)
+        # Two empty boxes: the release divides by zero; we read "no size change".
         ratio = min(area_ref, area_now) / largest if largest > 0 else 1.0
         if ratio < self.config.area_ratio:
             return True
-        dx = abs(float(box[0] - reference[0]))
-        dy = abs(float(box[1] - reference[1]))
-        return dx > self._width * self.config.shift_fraction or dy > self._height * self.config.shift_fraction
+        distance = float(np.hypot(box[0] - reference[0], box[1] - reference[1]))
+        fraction = self.config.shift_fraction
+        return distance > fraction * self._height or distance > fraction * self._width
 
     def observe(self, frame_index, box, score):
         if frame_index <= 0 or frame_index % self.config.check_every != 0:
@@ -75,7 +81,8 @@ class MotionGate(Trigger):
             raise RuntimeError("MotionGate.observe before reset(init_box, image_size)")
         box = np.asarray(box, dtype=np.float64)
         fired = self.changed(self._reference, box)
-        self._reference = box.copy()
+        if fired:
+            self._reference = box.copy()
         return fired
 
 

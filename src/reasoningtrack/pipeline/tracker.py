@@ -4,7 +4,8 @@ Per frame ``t >= 1``: (async) apply an answer that has arrived; ``backbone.track
 memory and the schedule see the result; if the schedule fires, ask the reasoner about frame ``t``
 (sync: wait, the text applies from ``t + 1``; async: hand the request to a worker thread and go
 on, the text applies from the first frame after the answer arrives). A reasoner that raises, hangs
-past ``timeout_s`` or answers garbage is logged as an event and the text stays.
+past ``timeout_s`` or answers garbage is logged as an event; the text then reverts to the initial
+description (``policy.on_failure: revert``, the release's rule) or stays (``keep``, ours).
 """
 
 from __future__ import annotations
@@ -200,12 +201,17 @@ class TrackingRun:
     def _resolve(self, payload: dict, outcome: CallOutcome, applied_from: int) -> ReasoningEvent:
         """Turn a call's outcome into an event and, when usable, into the new text."""
         summary = self.summary
+        revert = self.config.policy.on_failure == "revert"
         if outcome.status != "ok":
             summary.count(outcome.status)
             log.warning("reasoning on frame %d failed (%s): %s", payload["frame"], outcome.status, outcome.error)
+            if revert:
+                return self._reverted(payload, outcome.status, applied_from, latency_s=outcome.latency_s, error=outcome.error)
             return self._event(payload, outcome.status, latency_s=outcome.latency_s, error=outcome.error)
         value = outcome.value
         problem = unusable_reason(value)
+        if revert and isinstance(value, Reasoning):
+            problem = None  # the parser decided (the release's rule): d=no and garbage both revert
         answer_fields = {}
         if isinstance(value, Reasoning):
             answer_fields = dict(think=value.think, answer=value.answer, raw=value.raw, format_ok=value.format_ok, strict_ok=value.strict_ok)
@@ -214,6 +220,8 @@ class TrackingRun:
             log.warning("reasoning on frame %d gave an unusable answer: %s", payload["frame"], problem)
             if not isinstance(value, Reasoning):
                 answer_fields = {"raw": repr(value)[:2000]}
+            if revert:
+                return self._reverted(payload, "unusable", applied_from, latency_s=outcome.latency_s, error=problem, **answer_fields)
             return self._event(payload, "unusable", latency_s=outcome.latency_s, error=problem, **answer_fields)
         before = self._policy.current
         decision = self._policy.apply(value)
@@ -237,6 +245,26 @@ class TrackingRun:
             applied_from=applied_from,
             latency_s=outcome.latency_s,
             **answer_fields,
+        )
+
+    def _reverted(self, payload: dict, status: str, applied_from: int, **fields) -> ReasoningEvent:
+        """A failed call under ``on_failure: revert``: back to the initial description (logged)."""
+        before = self._policy.current
+        decision = self._policy.revert()
+        if decision.text != before:
+            self._backbone.set_text(decision.text)
+        return ReasoningEvent(
+            frame=payload["frame"],
+            triggers=list(payload["triggers"]),
+            template_frame=payload["template_frame"],
+            input_text=payload["input_text"],
+            text_before=before,
+            status=status,
+            text_applied=decision.text,
+            kept_text=decision.kept_text,
+            truncated=decision.truncated,
+            applied_from=applied_from,
+            **fields,
         )
 
     def _dropped(self, payload: dict, outcome: CallOutcome | None) -> ReasoningEvent:
