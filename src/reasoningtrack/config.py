@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+import warnings
 from pathlib import Path
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any, ClassVar, TypeVar, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
-__all__ = ["Config", "ConfigError", "parse_overrides", "load_yaml"]
+__all__ = ["Config", "ConfigError", "parse_overrides", "load_yaml", "deep_merge"]
 
 C = TypeVar("C", bound="Config")
 
@@ -65,14 +66,18 @@ def parse_overrides(items: typing.Iterable[str]) -> dict:
     return out
 
 
-def _merge(base: dict, extra: dict) -> dict:
+def deep_merge(base: dict, extra: dict) -> dict:
+    """``base`` updated by ``extra``, nested mappings merged key by key (neither input changes)."""
     out = dict(base)
     for k, v in extra.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = deep_merge(out[k], v)
         else:
             out[k] = v
     return out
+
+
+_merge = deep_merge
 
 
 def _coerce(value: Any, tp: Any, where: str) -> Any:
@@ -161,9 +166,12 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
 class Config:
     """Base of every component config (a dataclass with strict loading)."""
 
+    #: Old key -> new key: accepted on load with a DeprecationWarning so that old files still load.
+    renamed_keys: ClassVar[dict[str, str]] = {}
+
     @classmethod
     def from_dict(cls: type[C], data: dict | None, *, where: str = "") -> C:
-        data = dict(data or {})
+        data = cls._rename_deprecated(dict(data or {}), where)
         hints = get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
         unknown = sorted(set(data) - set(fields))
@@ -181,6 +189,18 @@ class Config:
         except TypeError as exc:
             raise ConfigError(f"{cls.__name__}: {exc}") from exc
         return obj
+
+    @classmethod
+    def _rename_deprecated(cls, data: dict, where: str) -> dict:
+        for old, new in cls.renamed_keys.items():
+            if old not in data:
+                continue
+            prefix = f"{where}: " if where else ""
+            if new in data:
+                raise ConfigError(f"{prefix}both {old!r} (deprecated) and {new!r} are given; keep only {new!r}")
+            warnings.warn(f"{prefix}config key {old!r} is deprecated; use {new!r}", DeprecationWarning, stacklevel=3)
+            data[new] = data.pop(old)
+        return data
 
     @classmethod
     def from_yaml(cls: type[C], path: str | Path, overrides: typing.Iterable[str] = ()) -> C:

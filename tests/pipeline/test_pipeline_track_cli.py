@@ -50,7 +50,7 @@ def test_track_writes_all_four_outputs(crossing_run):
         assert event["latency_s"] >= 0
 
     config = yaml.safe_load((out / "config.yaml").read_text())
-    assert config["box"] == [205.0, 151.0, 17.0, 50.0] and config["tracker"] == "csrt"
+    assert config["box"] == [205.0, 151.0, 17.0, 50.0] and config["backbone"] == "csrt"
     assert config["pipeline"]["schedule"]["interval"]["every"] == 30
     assert config["pipeline"]["policy"]["kind"] == "dynamic+static"
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+from .common import fail
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -56,8 +57,7 @@ def synth(
         try:
             write_dataset(out, sequences=sequences, seed=seed, config=config, splits=split_names, progress=advance)
         except DatasetError as err:
-            typer.echo(f"error: {err}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(err), code=1)
     typer.echo(f"wrote {sequences} sequences x {len(split_names)} splits ({', '.join(split_names)}) to {out}")
     from ..datasets.synthetic import ATTRIBUTES, SyntheticDataset
 
@@ -109,8 +109,7 @@ def info(
         ds = DATASETS.build(dataset, root=root, split=split)
         names = ds.sequence_names()
     except (DatasetError, RegistryError, FileNotFoundError) as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(err), code=1)
     attribute_counts: Counter[str] = Counter()
     frames_total = gt_rows = absent_total = no_description = 0
     problems: list[str] = []

@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
+from .common import fail
 
 
 @dev_app.command("tiny-vlm")
@@ -42,6 +43,5 @@ def tiny_vlm(
                 vocab_size=vocab_size,
             )
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     typer.echo(str(path))

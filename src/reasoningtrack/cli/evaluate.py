@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from ._apps import app
+from .common import fail
 
 _EPILOG = (
     "Example: reasoningtrack evaluate --dataset lasot --root LaSOT_Evaluation_Toolkit/annos "
@@ -15,24 +16,25 @@ _EPILOG = (
 )
 
 
-def _fail(message: str, code: int = 2) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
-
 def _parse_results(items: list[str]) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for item in items:
         name, sep, folder = item.partition("=")
         if not sep or not name.strip() or not folder.strip():
-            _fail(f"--results {item!r}: expected NAME=DIR (e.g. ATOM=results/ATOM)")
+            fail(f"--results {item!r}: expected NAME=DIR (e.g. ATOM=results/ATOM)")
         if name in out:
-            _fail(f"--results: tracker name {name!r} given twice")
+            fail(f"--results: tracker name {name!r} given twice")
         out[name.strip()] = Path(folder.strip())
     return out
+
+
+def _check_outputs(json_path: Path | None, csv_path: Path | None, plots: Path | None) -> None:
+    """Refuse output paths of the wrong kind before any work is done (one line, not a traceback)."""
+    for flag, path in (("--json", json_path), ("--csv", csv_path)):
+        if path is not None and path.is_dir():
+            fail(f"{flag} {path} is a folder; give a file name, e.g. {path / ('report.' + flag[2:])}")
+    if plots is not None and plots.exists() and not plots.is_dir():
+        fail(f"--plots {plots} is a file; give a folder for the plots")
 
 
 @app.command(epilog=_EPILOG)
@@ -80,6 +82,12 @@ def evaluate(
         None, "--plots", help="Folder for success / precision / normalized-precision plots (PNG and PDF), overall and per attribute."
     ),
     attributes: bool = typer.Option(False, "--attributes", help="Also print the per-attribute success table."),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Fail instead of applying the protocol's silent repairs: any result file that is empty, cut, padded, "
+        "has rows carried forward or inf values, or any sequence skipped or rejected, is an error (all are listed).",
+    ),
 ) -> None:
     """Evaluate trackers' raw results: PR, NPR and SR (AUC), overall, per sequence and per attribute.
 
@@ -95,6 +103,7 @@ def evaluate(
     from ..registry import RegistryError
 
     trackers = _parse_results(results)
+    _check_outputs(json_path, csv_path, plots)
     console = Console()
     options = {"split": split}
     if split_file is not None:
@@ -111,14 +120,15 @@ def evaluate(
                 skip_missing=skip_missing,
                 first_row="auto" if fix_corner_first_row else "as-is",
                 benchmark=dataset.lower().replace("_", "-"),
+                strict=strict,
             )
     except TypeError as exc:
         for option, flag in (("split_file", "--split-file"), ("annos", "--annos")):
             if option in str(exc):
-                _fail(f"{flag} is not supported by dataset {dataset!r}")
+                fail(f"{flag} is not supported by dataset {dataset!r}")
         raise
     except (DatasetError, EvaluationError, ProtocolError, ResultFormatError, ResultsMissingError, RegistryError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     console.print(report.table())
     if attributes:
         console.print(report.attribute_table("SR"))

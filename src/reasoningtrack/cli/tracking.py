@@ -7,31 +7,9 @@ from typing import List, Optional
 
 import typer
 
+from . import options as opt
 from ._apps import app
-
-_COMPONENT_HELP = "Backbone and reasoner options"
-_PIPELINE_HELP = "Reasoning schedule and text policy"
-
-
-def _fail(message: str, code: int = 2) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    """Errors that mean bad input or configuration: shown as one line, not a traceback."""
-    from ..config import ConfigError
-    from ..datasets.base import DatasetError
-    from ..evaluation.results import ResultFormatError
-    from ..reasoning.base import ReasonerError
-    from ..registry import RegistryError
-    from ..sources import SourceError
-    from ..trackers.base import BackboneError
-
-    return (ConfigError, DatasetError, ResultFormatError, ReasonerError, RegistryError, SourceError, BackboneError, FileNotFoundError)
+from .common import fail, user_errors
 
 
 def _parse_box(text: str) -> list[float]:
@@ -49,20 +27,11 @@ def _parse_box(text: str) -> list[float]:
     return values
 
 
-def _options(named: dict, generic: list[str] | None) -> dict:
-    """Component options from the named flags (only those given) and ``--*-opt key=value``."""
-    from ..config import parse_overrides
-
-    out = {k: v for k, v in named.items() if v is not None}
-    out.update(parse_overrides(generic or []))
-    return out
-
-
 def _merge_run_settings(
     data: dict,
     *,
-    tracker: str | None,
-    tracker_options: dict,
+    backbone: str | None,
+    backbone_options: dict,
     reasoner: str | None,
     reasoner_options: dict,
     schedule: str | None,
@@ -75,13 +44,13 @@ def _merge_run_settings(
 ) -> dict:
     """Apply CLI flags over a loaded config dict; ``--set`` keys that are not run fields are
     pipeline keys (``--set schedule.interval.every=50``)."""
-    from ..config import parse_overrides
+    from ..config import deep_merge, parse_overrides
 
-    if tracker is not None and tracker != data.get("tracker"):
-        data["tracker"], data["tracker_options"] = tracker, {}
+    if backbone is not None and backbone != data.get("backbone"):
+        data["backbone"], data["backbone_options"] = backbone, {}
     if reasoner is not None and reasoner != data.get("reasoner"):
         data["reasoner"], data["reasoner_options"] = reasoner, {}
-    data["tracker_options"] = {**data.get("tracker_options", {}), **tracker_options}
+    data["backbone_options"] = {**data.get("backbone_options", {}), **backbone_options}
     data["reasoner_options"] = {**data.get("reasoner_options", {}), **reasoner_options}
     pipeline = data.setdefault("pipeline", {})
     if schedule is not None:
@@ -94,50 +63,70 @@ def _merge_run_settings(
         pipeline["mode"] = "async" if asynchronous else "sync"
     if timeout is not None:
         pipeline["timeout_s"] = timeout
-    prefixed = [item if item.split("=", 1)[0].split(".")[0].strip() in fields else f"pipeline.{item}" for item in (overrides or [])]
-    return _deep_merge(data, parse_overrides(prefixed))
+    renamed = {"tracker": "backbone", "tracker_options": "backbone_options"}  # deprecated keys
+    prefixed = []
+    for item in overrides or []:
+        key, sep, value = item.partition("=")
+        head, dot, rest = key.strip().partition(".")
+        head = renamed.get(head, head)
+        key = f"{head}{dot}{rest}"
+        prefixed.append(f"{key}{sep}{value}" if head in fields else f"pipeline.{key}{sep}{value}")
+    return deep_merge(data, parse_overrides(prefixed))
 
 
-def _deep_merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = _deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+def _component_settings(backbone, tracker, backbone_opt, tracker_opt, backbone_config, tracker_config, checkpoint,
+                        reasoner, reasoner_opt, model, adapter, base_url, prompt) -> dict:
+    """The backbone and reasoner keyword arguments of :func:`_merge_run_settings` from the shared
+    flags (deprecated ``--tracker*`` spellings resolved)."""
+    backbone = opt.resolve_alias(backbone, tracker, "--backbone", "--tracker")
+    backbone_opt = opt.resolve_alias(backbone_opt, tracker_opt, "--backbone-opt", "--tracker-opt")
+    backbone_config = opt.resolve_alias(backbone_config, tracker_config, "--backbone-config", "--tracker-config")
+    return dict(
+        backbone=backbone,
+        backbone_options=opt.component_options({"checkpoint": checkpoint, "config": backbone_config}, backbone_opt),
+        reasoner=reasoner,
+        reasoner_options=opt.component_options({"model": model, "adapter": adapter, "base_url": base_url, "prompt": prompt}, reasoner_opt),
+    )
 
 
 @app.command()
 def track(
     input: Optional[str] = typer.Argument(None, help="Video file or image folder (may come from --config)."),
-    output: Path = typer.Option(..., "--output", "-o", help="Folder for boxes.txt, reasoning.jsonl, config.yaml, video.mp4."),
-    box: Optional[str] = typer.Option(None, "--box", help="Initial box x,y,w,h in pixels. Default: row 1 of groundtruth_rect.txt / groundtruth.txt in the folder or its parent."),
-    text: Optional[str] = typer.Option(None, "--text", help="Description of the target. Default: language.txt / nlp.txt beside the frames."),
-    tracker: Optional[str] = typer.Option(None, "--tracker", help="Backbone: csrt (default), kcf, mil, ..., dutrack.", rich_help_panel=_COMPONENT_HELP),
-    reasoner: Optional[str] = typer.Option(None, "--reasoner", help="Reasoner: heuristic (default), static, qwen, openai, none.", rich_help_panel=_COMPONENT_HELP),
-    checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="Backbone checkpoint (tracker option 'checkpoint').", rich_help_panel=_COMPONENT_HELP),
-    tracker_config: Optional[str] = typer.Option(None, "--tracker-config", help="Backbone config file (tracker option 'config').", rich_help_panel=_COMPONENT_HELP),
-    model: Optional[str] = typer.Option(None, "--model", help="Reasoner model (reasoner option 'model').", rich_help_panel=_COMPONENT_HELP),
-    adapter: Optional[str] = typer.Option(None, "--adapter", help="LoRA adapter folder (reasoner option 'adapter').", rich_help_panel=_COMPONENT_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (reasoner option 'base_url').", rich_help_panel=_COMPONENT_HELP),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or file (reasoner option 'prompt').", rich_help_panel=_COMPONENT_HELP),
-    tracker_opt: Optional[List[str]] = typer.Option(None, "--tracker-opt", help="Any backbone option key=value (repeatable).", rich_help_panel=_COMPONENT_HELP),
-    reasoner_opt: Optional[List[str]] = typer.Option(None, "--reasoner-opt", help="Any reasoner option key=value (repeatable).", rich_help_panel=_COMPONENT_HELP),
-    schedule: Optional[str] = typer.Option(None, "--schedule", help="Triggers, comma-separated: interval, motion, confidence (or none).", rich_help_panel=_PIPELINE_HELP),
-    interval: Optional[int] = typer.Option(None, "--interval", help="Frames between reasoning calls for the interval trigger (paper: 100).", rich_help_panel=_PIPELINE_HELP),
-    policy: Optional[str] = typer.Option(None, "--policy", help="Text policy: static, initial (default), cascaded, dynamic+static.", rich_help_panel=_PIPELINE_HELP),
-    asynchronous: Optional[bool] = typer.Option(None, "--async/--sync", help="Reason in a worker thread while tracking goes on (default: sync).", rich_help_panel=_PIPELINE_HELP),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before a reasoner call counts as hung (0: none).", rich_help_panel=_PIPELINE_HELP),
-    config: Optional[Path] = typer.Option(None, "--config", help="A config.yaml written by an earlier run (flags given here override it)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override any config key, e.g. schedule.motion.check_every=5 (repeatable)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Folder for boxes.txt, reasoning.jsonl, config.yaml, video.mp4.", show_default=False),
+    box: Optional[str] = typer.Option(None, "--box", help="Initial box x,y,w,h in pixels.", show_default="row 1 of groundtruth_rect.txt / groundtruth.txt in the folder or its parent"),
+    text: Optional[str] = typer.Option(None, "--text", help="Description of the target.", show_default="language.txt / nlp.txt beside the frames"),
+    backbone: opt.Backbone = None,
+    reasoner: opt.Reasoner = None,
+    checkpoint: opt.Checkpoint = None,
+    backbone_config: opt.BackboneConfig = None,
+    model: opt.Model = None,
+    adapter: opt.Adapter = None,
+    base_url: opt.BaseUrl = None,
+    prompt: opt.Prompt = None,
+    backbone_opt: opt.BackboneOpt = None,
+    reasoner_opt: opt.ReasonerOpt = None,
+    schedule: opt.Schedule = None,
+    interval: opt.Interval = None,
+    policy: opt.Policy = None,
+    asynchronous: opt.Asynchronous = None,
+    timeout: opt.Timeout = None,
+    config: opt.ConfigFile = None,
+    set_: opt.Overrides = None,
     no_video: bool = typer.Option(False, "--no-video", help="Do not write video.mp4."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier run in --output (only when the new run completes)."),
+    tracker: opt.TrackerAlias = None,
+    tracker_config: opt.TrackerConfigAlias = None,
+    tracker_opt: opt.TrackerOptAlias = None,
 ) -> None:
     """Track one video or image folder; write boxes, the reasoning log, the config and an annotated video.
 
     Example (no model weights needed):
-    reasoningtrack track Crossing/img --box 205,151,17,50 --text "a person crossing the road" --tracker csrt --reasoner heuristic -o out/
+    reasoningtrack track Crossing/img --box 205,151,17,50 --text "a person crossing the road" --backbone csrt --reasoner heuristic -o out/
     """
     from ..config import ConfigError
     from ..pipeline.config import TrackRunConfig
     from ..pipeline.session import find_description, find_groundtruth, first_groundtruth_box
+    from ..datasets.parsing import read_text
 
     try:
         data = TrackRunConfig.from_yaml(config).to_dict() if config else TrackRunConfig().to_dict()
@@ -156,13 +145,11 @@ def track(
             data["text"] = text
         elif config is None:
             found = find_description(data["input"])
-            data["text"] = found.read_text(encoding="utf-8").strip() if found else ""
+            data["text"] = (read_text(found, "description", required=False) or "") if found else ""
         data = _merge_run_settings(
             data,
-            tracker=tracker,
-            tracker_options=_options({"checkpoint": checkpoint, "config": tracker_config}, tracker_opt),
-            reasoner=reasoner,
-            reasoner_options=_options({"model": model, "adapter": adapter, "base_url": base_url, "prompt": prompt}, reasoner_opt),
+            **_component_settings(backbone, tracker, backbone_opt, tracker_opt, backbone_config, tracker_config, checkpoint,
+                                  reasoner, reasoner_opt, model, adapter, base_url, prompt),
             schedule=schedule,
             interval=interval,
             policy=policy,
@@ -174,12 +161,46 @@ def track(
         if no_video:
             data["video"] = False
         run_config = TrackRunConfig.from_dict(data)
-    except _user_errors() as exc:
-        _fail(str(exc))
-    _track_with_progress(run_config, output)
+    except user_errors() as exc:
+        fail(str(exc))
+    _track_with_progress(run_config, output, overwrite)
 
 
-def _track_with_progress(run_config, output: Path) -> None:
+def _stopped(exc, console) -> None:
+    """SIGTERM/SIGHUP (pipeline.signals.Terminated): say what was kept, exit 128 + signal."""
+    from ..pipeline.signals import exit_code
+
+    console.print(f"[bold red]{exc}:[/] {exc.kept}", highlight=False)
+    raise typer.Exit(exit_code(exc.signum))
+
+
+def _report_reasoning_failures(console, summary, log_path: Path) -> None:
+    """Name the failed reasoning calls (from the written log); exit 1 when every call failed."""
+    import json
+
+    from rich.markup import escape
+
+    from ..pipeline.results import FAILED_STATUSES
+
+    if not summary.errors:
+        return
+    failed = []
+    for line in log_path.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line)
+        if event.get("status") in FAILED_STATUSES:
+            failed.append(event)
+    for event in failed[:5]:
+        console.print(f"[red]reasoning failed[/] on frame {event['frame']} ({event['status']}): {escape(str(event.get('error')))}",
+                      highlight=False)
+    if len(failed) > 5:
+        console.print(f"... and {len(failed) - 5} more in {log_path}", highlight=False, markup=False)
+    if summary.errors == summary.reasoning_calls:
+        console.print(f"[bold red]error:[/] every reasoning call failed ({summary.errors} of {summary.reasoning_calls}): "
+                      "these boxes are the backbone's alone", highlight=False)
+        raise typer.Exit(1)
+
+
+def _track_with_progress(run_config, output: Path, overwrite: bool = False) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -200,52 +221,74 @@ def _track_with_progress(run_config, output: Path) -> None:
             if result.index % 5 == 0 or result.event is not None:
                 progress.update(task, completed=result.index + 1, total=total, info=f"{calls['n']} reasoning calls")
 
+        from ..pipeline.signals import Terminated, terminate_on_signals
+
         try:
-            outputs = track_to_folder(run_config, output, on_frame=on_frame)
-        except _user_errors() as exc:
+            with terminate_on_signals():
+                outputs = track_to_folder(run_config, output, on_frame=on_frame, overwrite=overwrite)
+        except user_errors() as exc:
             progress.stop()
-            _fail(str(exc))
+            fail(str(exc))
+        except Terminated as exc:
+            progress.stop()
+            exc.kept = f"nothing written; {output} is as it was"
+            _stopped(exc, console)
         progress.update(task, completed=outputs.summary.frames, total=outputs.summary.frames)
     summary = outputs.summary
     console.print(f"[bold green]done:[/] {summary.describe()}", highlight=False)
     written = [outputs.boxes, outputs.reasoning, outputs.config] + ([outputs.video] if outputs.video else [])
     console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+    _report_reasoning_failures(console, summary, outputs.reasoning)
+
+
+_SCALE_HELP = "Scaling out (docs/cluster.md)"
 
 
 @app.command()
 def benchmark(
-    output: Path = typer.Option(..., "--output", "-o", help="Run folder: results/, reasoning/, timings/, config.yaml, report.json."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset name: tnllt, tnl2k, lasot, lasot-ext, otb-lang, got10k, folder, synthetic."),
-    root: Optional[str] = typer.Option(None, "--root", help="Dataset root folder."),
-    split: Optional[str] = typer.Option(None, "--split", help="Split (default test)."),
-    sequences: Optional[str] = typer.Option(None, "--sequences", help="Only these sequences (comma-separated)."),
-    tracker: Optional[str] = typer.Option(None, "--tracker", help="Backbone (default csrt).", rich_help_panel=_COMPONENT_HELP),
-    reasoner: Optional[str] = typer.Option(None, "--reasoner", help="Reasoner (default heuristic; none = backbone alone).", rich_help_panel=_COMPONENT_HELP),
-    checkpoint: Optional[str] = typer.Option(None, "--checkpoint", help="Backbone checkpoint.", rich_help_panel=_COMPONENT_HELP),
-    tracker_config: Optional[str] = typer.Option(None, "--tracker-config", help="Backbone config file.", rich_help_panel=_COMPONENT_HELP),
-    model: Optional[str] = typer.Option(None, "--model", help="Reasoner model.", rich_help_panel=_COMPONENT_HELP),
-    adapter: Optional[str] = typer.Option(None, "--adapter", help="LoRA adapter folder.", rich_help_panel=_COMPONENT_HELP),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL.", rich_help_panel=_COMPONENT_HELP),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or file.", rich_help_panel=_COMPONENT_HELP),
-    tracker_opt: Optional[List[str]] = typer.Option(None, "--tracker-opt", help="Backbone option key=value (repeatable).", rich_help_panel=_COMPONENT_HELP),
-    reasoner_opt: Optional[List[str]] = typer.Option(None, "--reasoner-opt", help="Reasoner option key=value (repeatable).", rich_help_panel=_COMPONENT_HELP),
-    dataset_opt: Optional[List[str]] = typer.Option(None, "--dataset-opt", help="Dataset option key=value (repeatable)."),
-    schedule: Optional[str] = typer.Option(None, "--schedule", help="Triggers: interval, motion, confidence (comma-separated) or none.", rich_help_panel=_PIPELINE_HELP),
-    interval: Optional[int] = typer.Option(None, "--interval", help="Frames between reasoning calls (paper: 100).", rich_help_panel=_PIPELINE_HELP),
-    policy: Optional[str] = typer.Option(None, "--policy", help="static, initial, cascaded, dynamic+static.", rich_help_panel=_PIPELINE_HELP),
-    asynchronous: Optional[bool] = typer.Option(None, "--async/--sync", help="Async reasoning (not reproducible; default sync).", rich_help_panel=_PIPELINE_HELP),
-    timeout: Optional[float] = typer.Option(None, "--timeout", help="Seconds before a reasoner call counts as hung.", rich_help_panel=_PIPELINE_HELP),
-    result_name: Optional[str] = typer.Option(None, "--result-name", help="Write results/<NAME>_tracking_result/<seq>.txt (the MATLAB toolkits' folder name)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="A benchmark config.yaml (flags given here override it)."),
-    set_: Optional[List[str]] = typer.Option(None, "--set", help="Override any config key (repeatable)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Run folder: results/, reasoning/, timings/, config.yaml, report.json.", show_default=False),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset name: tnllt, tnl2k, lasot, lasot-ext, otb-lang, got10k, folder, synthetic.", show_default="synthetic"),
+    root: Optional[str] = typer.Option(None, "--root", help="Dataset root folder.", show_default="none"),
+    split: Optional[str] = typer.Option(None, "--split", help="Split.", show_default="test"),
+    sequences: Optional[str] = typer.Option(None, "--sequences", help="Only these sequences (comma-separated names).", show_default="all"),
+    backbone: opt.Backbone = None,
+    reasoner: opt.Reasoner = None,
+    checkpoint: opt.Checkpoint = None,
+    backbone_config: opt.BackboneConfig = None,
+    model: opt.Model = None,
+    adapter: opt.Adapter = None,
+    base_url: opt.BaseUrl = None,
+    prompt: opt.Prompt = None,
+    backbone_opt: opt.BackboneOpt = None,
+    reasoner_opt: opt.ReasonerOpt = None,
+    dataset_opt: Optional[List[str]] = typer.Option(None, "--dataset-opt", help="Dataset option key=value (repeatable).", show_default=False),
+    schedule: opt.Schedule = None,
+    interval: opt.Interval = None,
+    policy: opt.Policy = None,
+    asynchronous: opt.Asynchronous = None,
+    timeout: opt.Timeout = None,
+    result_name: Optional[str] = typer.Option(None, "--result-name", help="Write results/<NAME>_tracking_result/<seq>.txt (the MATLAB toolkits' folder name).", show_default="BACKBONE+REASONER"),
+    config: opt.ConfigFile = None,
+    set_: opt.Overrides = None,
     workers: int = typer.Option(1, "--workers", help="Worker processes (spawned); with GPUs, worker k uses GPU k mod #GPUs."),
-    shard: Optional[str] = typer.Option(None, "--shard", help="Run shard i/N only (0-based; positions i, i+N, ... of the official order)."),
-    executor: str = typer.Option("local", "--executor", help="local (processes) or ray (needs the [ray] extra)."),
+    shard: Optional[str] = typer.Option(None, "--shard", help="Run shard i/N only (0-based; positions i, i+N, ... of the official order).", show_default="all"),
+    executor: str = typer.Option("local", "--executor", help="local (processes) or ray (each sequence a Ray task; docs/cluster.md)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join (auto, host:6379, ray://host:10001); default $RAY_ADDRESS, else a local Ray.", rich_help_panel=_SCALE_HELP),
+    gpus_per_task: Optional[float] = typer.Option(None, "--gpus-per-task", help="Ray: GPUs per sequence task (0.5 shares a GPU).", show_default="1 if the cluster has GPUs, else 0", rich_help_panel=_SCALE_HELP),
+    max_retries: int = typer.Option(3, "--max-retries", help="Ray: retries of a task whose worker process died.", rich_help_panel=_SCALE_HELP),
+    shared_reasoner: bool = typer.Option(False, "--shared-reasoner", help="Load the reasoner once and batch the calls of all workers (local processes or one Ray actor).", rich_help_panel=_SCALE_HELP),
+    max_batch: int = typer.Option(8, "--max-batch", help="Shared reasoner: most requests in one model call.", rich_help_panel=_SCALE_HELP),
+    max_wait: float = typer.Option(0.05, "--max-wait", help="Shared reasoner: seconds a batch waits for more requests.", rich_help_panel=_SCALE_HELP),
     no_eval: bool = typer.Option(False, "--no-eval", help="Do not evaluate at the end."),
+    on_reasoner_error: str = typer.Option("fail", "--on-reasoner-error", help="fail: a sequence with a failed reasoning call (error, timeout, unusable answer) fails and is redone by the next run; continue: keep its results, only count the failures."),
+    shared: bool = typer.Option(False, "--shared", help="Share --output with other benchmark processes (other machines): each sequence is claimed by one of them.", rich_help_panel=_SCALE_HELP),
+    tracker: opt.TrackerAlias = None,
+    tracker_config: opt.TrackerConfigAlias = None,
+    tracker_opt: opt.TrackerOptAlias = None,
 ) -> None:
-    """Run a tracker configuration over a dataset split (resumable), then evaluate it.
+    """Run a backbone + reasoner configuration over a dataset split (resumable), then evaluate it.
 
-    Example: reasoningtrack benchmark --dataset lasot --root /data/LaSOT --tracker csrt --reasoner heuristic -o runs/csrt
+    Example: reasoningtrack benchmark --dataset lasot --root /data/LaSOT --backbone csrt --reasoner heuristic -o runs/csrt
     """
     from ..config import ConfigError
     from ..pipeline.config import BenchmarkConfig
@@ -264,10 +307,8 @@ def benchmark(
             data["dataset_options"] = {**data.get("dataset_options", {}), **parse_overrides(dataset_opt)}
         data = _merge_run_settings(
             data,
-            tracker=tracker,
-            tracker_options=_options({"checkpoint": checkpoint, "config": tracker_config}, tracker_opt),
-            reasoner=reasoner,
-            reasoner_options=_options({"model": model, "adapter": adapter, "base_url": base_url, "prompt": prompt}, reasoner_opt),
+            **_component_settings(backbone, tracker, backbone_opt, tracker_opt, backbone_config, tracker_config, checkpoint,
+                                  reasoner, reasoner_opt, model, adapter, base_url, prompt),
             schedule=schedule,
             interval=interval,
             policy=policy,
@@ -280,9 +321,15 @@ def benchmark(
         if not bench_config.root:
             raise ConfigError("no dataset root: give --root DIR")
         shard_spec = parse_shard(shard)
-        runner = BenchmarkRunner(bench_config, output, workers=workers, shard=shard_spec, executor=executor, evaluate=not no_eval)
-    except _user_errors() as exc:
-        _fail(str(exc))
+        from ..pipeline.ray_executor import RayOptions
+        from ..reasoning.service import ServiceConfig
+
+        runner = BenchmarkRunner(bench_config, output, workers=workers, shard=shard_spec, executor=executor, evaluate=not no_eval,
+                                 shared_reasoner=shared_reasoner, service=ServiceConfig(max_batch=max_batch, max_wait_s=max_wait),
+                                 on_reasoner_error=on_reasoner_error, shared=shared,
+                                 ray=RayOptions(address=address, gpus_per_task=gpus_per_task, max_retries=max_retries))
+    except user_errors() as exc:
+        fail(str(exc))
     _benchmark_with_progress(runner, evaluate=not no_eval and shard_spec is None)
 
 
@@ -305,25 +352,48 @@ def _benchmark_with_progress(runner, evaluate: bool) -> None:
             progress.update(task, completed=done, total=total, info=f"{outcome.name}: {state}{fps}")
 
         runner.on_outcome = on_outcome
+        from ..pipeline.signals import Terminated
+
         try:
             outcomes = runner.run()
-        except _user_errors() as exc:
+        except user_errors() as exc:
             progress.stop()
-            _fail(str(exc))
-    ran = [o for o in outcomes if o.ok and not o.skipped]
+            fail(str(exc))
+        except Terminated as exc:
+            progress.stop()
+            done = sum(1 for o in runner.outcomes if o.ok and not o.skipped)
+            exc.kept = (f"{done} sequence(s) finished in this run are kept in {runner.output}; "
+                        "rerun the same command to resume")
+            _stopped(exc, console)
+    ran = [o for o in outcomes if not o.skipped and o.frames]
+    elsewhere = [o for o in outcomes if o.elsewhere]
     frames = sum(o.frames for o in ran)
     seconds = sum(o.seconds for o in ran)
+    failed_calls = sum(sum(o.reasoning_failures.values()) for o in ran)
     console.print(
-        f"[bold]{len(outcomes)} sequences:[/] {len(ran)} run, {sum(o.skipped for o in outcomes)} already complete, "
-        f"{len(runner.failures)} failed; {frames} frames at {frames / seconds if seconds else 0:.1f} fps; "
-        f"{sum(o.reasoning_calls for o in ran)} reasoning calls, {sum(o.updates for o in ran)} text updates",
+        f"[bold]{len(outcomes)} sequences:[/] {len(ran)} run, {sum(o.skipped and not o.elsewhere for o in outcomes)} already complete, "
+        + (f"{len(elsewhere)} being run by other processes, " if elsewhere else "")
+        + f"{len(runner.failures)} failed; {frames} frames at {frames / seconds if seconds else 0:.1f} fps; "
+        f"{sum(o.reasoning_calls for o in ran)} reasoning calls: {sum(o.updates + o.reverts for o in ran)} text changes "
+        f"({sum(o.updates for o in ran)} updates, {sum(o.reverts for o in ran)} reverts), "
+        f"{sum(o.reapplied for o in ran)} re-applied the text in use, {failed_calls} failed",
         highlight=False,
     )
+    if failed_calls and runner.on_reasoner_error == "continue":
+        names = [o.name for o in ran if o.reasoning_failures]
+        console.print(f"[yellow]warning:[/] reasoning calls failed on {len(names)} sequence(s) ({', '.join(map(escape, names[:10]))}"
+                      f"{', ...' if len(names) > 10 else ''}); kept under --on-reasoner-error continue, counted in report.json",
+                      highlight=False)
     if runner.failures:
         for outcome in runner.failures:
             console.print(f"[red]failed[/] {escape(outcome.name)}: {escape(outcome.error or '')}", highlight=False)
         console.print(f"details in {runner.plan.failures_file}; rerun the same command to retry them", highlight=False)
         raise typer.Exit(1)
+    if elsewhere:
+        console.print(f"not evaluated: {len(elsewhere)} sequence(s) are still being run by other processes "
+                      f"({escape(elsewhere[0].name)}: {escape(elsewhere[0].elsewhere or '')}); the last process to finish evaluates",
+                      highlight=False)
+        return
     if evaluate and not outcomes:
         console.print("nothing to evaluate: no sequence selected")
     elif evaluate:
@@ -332,7 +402,7 @@ def _benchmark_with_progress(runner, evaluate: bool) -> None:
         try:
             report = runner.evaluate_results()
         except (EvaluationError, FileNotFoundError) as exc:
-            _fail(f"evaluation failed: {exc}", code=1)
+            fail(f"evaluation failed: {exc}", code=1)
         console.print(f"evaluation written to {runner.output / 'report.json'}", highlight=False)
         _print_scores(console, report)
 

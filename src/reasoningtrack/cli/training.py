@@ -12,15 +12,7 @@ from typing import List, Optional
 import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
-
-
-def _options(items: List[str], flag: str) -> dict:
-    from ..config import ConfigError, parse_overrides
-
-    try:
-        return parse_overrides(items or [])
-    except ConfigError as err:
-        raise typer.BadParameter(str(err), param_hint=flag) from None
+from .common import exit_code_for, fail, parse_options
 
 
 def _load(cls, config: Optional[Path], overrides: List[str], direct: dict):
@@ -38,11 +30,6 @@ def _load(cls, config: Optional[Path], overrides: List[str], direct: dict):
 def _save_config(cfg, out: Path, name: str) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / name).write_text(cfg.to_yaml(), encoding="utf-8")
-
-
-def _fail(err: Exception) -> None:
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(1)
 
 
 _SET_HELP = "Override any config key, e.g. --set min_gap=200 (repeatable; dotted keys for nested ones)."
@@ -76,12 +63,12 @@ def build(
         pairs_per_sequence=pairs, min_gap=min_gap, max_gap=max_gap, track_steps=track_steps, seed=seed,
     )
     if backbone_opt:
-        direct["backbone_options"] = _options(backbone_opt, "--backbone-opt")
+        direct["backbone_options"] = parse_options(backbone_opt, "--backbone-opt")
     cfg = _load(SampleConfig, config, overrides, direct)
     try:
         path = build_samples(cfg, out)
     except (SampleBuildError, ValueError, OSError) as err:
-        _fail(err)
+        fail(str(err), exit_code_for(err))
     _save_config(cfg, out, "sample_config.yaml")
     samples = load_samples(path)
     typer.echo(f"{len(samples)} samples in {path} (mean IoU of the old text {sum(samples['iou_old']) / max(1, len(samples)):.3f})")
@@ -109,7 +96,7 @@ def teach_command(
     from ..training.config import TeacherConfig
     from ..training.teacher import agreement_summary, teach
 
-    options = _options(reasoner_opt, "--reasoner-opt")
+    options = parse_options(reasoner_opt, "--reasoner-opt")
     if model:
         options["model"] = model
     if base_url:
@@ -118,12 +105,12 @@ def teach_command(
     if options:
         direct["reasoner_options"] = options
     if backbone_opt:
-        direct["backbone_options"] = _options(backbone_opt, "--backbone-opt")
+        direct["backbone_options"] = parse_options(backbone_opt, "--backbone-opt")
     cfg = _load(TeacherConfig, config, overrides, direct)
     try:
         path = teach(samples, out, cfg)
     except (ValueError, OSError, RuntimeError) as err:
-        _fail(err)
+        fail(str(err), exit_code_for(err))
     _save_config(cfg, out, "teacher_config.yaml")
     typer.echo(f"taught samples in {path}: {agreement_summary(path)}")
 
@@ -147,7 +134,7 @@ def import_release(
         for path in files:
             parts.append(samples_to_dataset(read_llamafactory(path), image_root, source=path.name))
     except LlamaFactoryError as err:
-        _fail(err)
+        fail(str(err), exit_code_for(err))
     merged = datasets.concatenate_datasets(parts)
     merged.save_to_disk(str(out))
     typer.echo(f"{len(merged)} samples from {len(files)} file(s) saved to {out}")
@@ -171,7 +158,7 @@ def export_release(
     try:
         samples = dataset_to_samples(dataset, instruction=load_prompt(prompt).system, image_dir=image_dir)
     except LlamaFactoryError as err:
-        _fail(err)
+        fail(str(err), exit_code_for(err))
     write_llamafactory(samples, out)
     typer.echo(f"{len(samples)} records written to {out}")
 
@@ -234,7 +221,7 @@ def train_sft(
     try:
         out = run(cfg, to_sft_dataset(dataset, cfg.prompt), announce=lambda m: typer.echo(m, err=True))
     except (ConfigError, KeyError, ValueError) as err:
-        _fail(err)
+        fail(str(err), exit_code_for(err))
     _save_config(cfg, Path(out), "sft_config.yaml")
     typer.echo(f"SFT model saved to {out}")
 
@@ -274,12 +261,12 @@ def train_grpo(
         if backbone:
             rewards = rewards.replace(backbone=backbone)
         if backbone_opt:
-            rewards = rewards.replace(backbone_options=_options(backbone_opt, "--backbone-opt"))
+            rewards = rewards.replace(backbone_options=parse_options(backbone_opt, "--backbone-opt"))
         cfg = cfg.replace(rewards=rewards.to_dict())
         dataset = to_grpo_dataset(load_samples(data), cfg.prompt)
         out = run(cfg, dataset, announce=lambda m: typer.echo(m, err=True))
     except (ConfigError, KeyError, ValueError, FileNotFoundError) as err:
-        _fail(err)
+        fail(str(err), exit_code_for(err))
     _save_config(cfg, Path(out), "grpo_config.yaml")
     typer.echo(f"GRPO model saved to {out}")
 

@@ -31,11 +31,11 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 import numpy as np
 
-from ..config import Config, ConfigError, load_yaml, parse_overrides
+from ..config import Config, ConfigError, deep_merge, load_yaml, parse_overrides
 from ..pipeline.config import PipelineConfig
 
 __all__ = [
@@ -57,11 +57,13 @@ _TRACK_ONLY_KEYS = ("input", "box", "video")
 
 @dataclass
 class VOTConfig(Config):
-    """What the VOT integration runs; ``tracker``/``reasoner`` and their options are registry names
+    """What the VOT integration runs; ``backbone``/``reasoner`` and their options are registry names
     and options exactly as for ``reasoningtrack track`` (``reasoner: none`` tracks without reasoning)."""
 
-    tracker: str = "csrt"
-    tracker_options: dict[str, Any] = field(default_factory=dict)
+    renamed_keys: ClassVar[dict[str, str]] = {"tracker": "backbone", "tracker_options": "backbone_options"}
+
+    backbone: str = "csrt"
+    backbone_options: dict[str, Any] = field(default_factory=dict)
     reasoner: str = "heuristic"
     reasoner_options: dict[str, Any] = field(default_factory=dict)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
@@ -85,15 +87,8 @@ def load_vot_config(path: str | Path | None, overrides: list[str] = ()) -> VOTCo
         data = load_yaml(path)
         for key in _TRACK_ONLY_KEYS:
             data.pop(key, None)
-    merged = _merge(data, parse_overrides(overrides))
+    merged = deep_merge(data, parse_overrides(overrides))
     return VOTConfig.from_dict(merged, where=str(path) if path else "")
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 # -- regions and images ---------------------------------------------------------------------------
@@ -215,7 +210,7 @@ def serve(config: VOTConfig, server) -> int:
     from ..pipeline.writers import ReasoningLogWriter
 
     tracker = build_tracker(
-        config.tracker, config.tracker_options, config.reasoner, config.reasoner_options, config.pipeline
+        config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline
     )
     sessions = 0
     starts: dict[str, int] = {}
@@ -297,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         [trax.Image.PATH, trax.Image.MEMORY, trax.Image.BUFFER],
         ["color"],
         tracker_name=config.tracker_name,
-        tracker_description=f"{config.tracker} + {config.reasoner} reasoner",
+        tracker_description=f"{config.backbone} + {config.reasoner} reasoner",
         tracker_family="reasoningtrack",
     )
     try:

@@ -9,7 +9,7 @@ first frame as template, synchronous reasoning).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from ..config import Config, ConfigError
 
@@ -173,11 +173,13 @@ class TrackRunConfig(Config):
     """One ``reasoningtrack track`` run; saved as ``config.yaml`` beside its outputs and reloadable
     with ``--config`` (the input path is stored absolute)."""
 
+    renamed_keys: ClassVar[dict[str, str]] = {"tracker": "backbone", "tracker_options": "backbone_options"}
+
     input: str = ""
     box: list[float] | None = None
     text: str = ""
-    tracker: str = "csrt"
-    tracker_options: dict[str, Any] = field(default_factory=dict)
+    backbone: str = "csrt"
+    backbone_options: dict[str, Any] = field(default_factory=dict)
     reasoner: str = "heuristic"
     reasoner_options: dict[str, Any] = field(default_factory=dict)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
@@ -194,14 +196,19 @@ class BenchmarkConfig(Config):
     ``config.yaml``; a resumed run must match it). How the run is executed (workers, shard,
     executor, output folder) is not part of it."""
 
+    renamed_keys: ClassVar[dict[str, str]] = {"tracker": "backbone", "tracker_options": "backbone_options"}
+
     dataset: str = "synthetic"
     root: str = ""
     split: str = "test"
     dataset_options: dict[str, Any] = field(default_factory=dict)
     sequences: list[str] = field(default_factory=list)
-    tracker: str = "csrt"
-    tracker_options: dict[str, Any] = field(default_factory=dict)
+    backbone: str = "csrt"
+    backbone_options: dict[str, Any] = field(default_factory=dict)
     reasoner: str = "heuristic"
     reasoner_options: dict[str, Any] = field(default_factory=dict)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     result_name: str = ""
+    dataset_fingerprint: str = ""
+    """Set by the runner: names and ground truth of the sequences run (datasets/fingerprint.py);
+    results are never resumed against other data at the same root."""

@@ -8,6 +8,7 @@ Output folder::
                                     DIR/results/<NAME>_tracking_result/<seq>.txt with result_name
     DIR/reasoning/<seq>.jsonl       the reasoning events (no wall-clock fields: reproducible)
     DIR/timings/<seq>.json          speed of that sequence (the only files that differ between runs)
+    DIR/scores/<seq>.txt            the backbone's score per frame (``nan`` when it gives none)
     DIR/failures.json               sequences that failed, with the error (only when some did);
                                     failures-shard-<i>-of-<N>.json for a shard
     DIR/report.json                 the official-protocol evaluation (not for shards / --no-eval)
@@ -20,6 +21,7 @@ skips complete sequences, redoes the rest and ends with the same bytes as an uni
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -89,9 +91,15 @@ class SequenceOutcome:
     seconds: float = 0.0
     reasoning_calls: int = 0
     updates: int = 0
+    reverts: int = 0
+    reapplied: int = 0
+    reasoning_failures: dict[str, int] = field(default_factory=dict)
+    """Failed reasoning calls by kind (error, timeout, unusable); empty when none failed."""
     error: str | None = None
     traceback: str | None = None
     skipped: bool = False
+    elsewhere: str | None = None
+    """Not run here: claimed by another process sharing the folder (who holds it)."""
 
 
 @dataclass
@@ -101,6 +109,11 @@ class RunPlan:
     config: BenchmarkConfig
     output: Path
     shard: tuple[int, int] | None = None
+    on_reasoner_error: str = "fail"
+    """``fail``: a sequence with a failed reasoning call is a failed sequence (not complete, redone
+    by the next run); ``continue``: it counts as complete, its failures only reported."""
+    shared: bool = False
+    """Other processes (other machines) work in the same folder (``--shared``)."""
 
     @property
     def results_root(self) -> Path:
@@ -118,13 +131,53 @@ class RunPlan:
         return self.output / "timings" / f"{name}.json"
 
     def complete(self, name: str) -> bool:
-        return self.result_file(name).is_file() and self.reasoning_file(name).is_file()
+        """Results, reasoning log and record present, as many result rows as the record's frames
+        (an empty or cut result file is never complete), and, under ``on_reasoner_error=fail``, no
+        failed reasoning call in the record."""
+        result = self.result_file(name)
+        if not (result.is_file() and self.reasoning_file(name).is_file()):
+            return False
+        record = read_record(self.timing_file(name))
+        if record is None:
+            return False
+        frames = record.get("frames")
+        if not isinstance(frames, int) or frames < 1 or count_rows(result) != frames:
+            return False
+        return self.on_reasoner_error == "continue" or record_failures(record) == 0
 
     @property
     def failures_file(self) -> Path:
+        if self.shared:
+            import socket
+
+            return self.output / f"failures-{socket.gethostname()}-{os.getpid()}.json"
         if self.shard is None:
             return self.output / "failures.json"
         return self.output / f"failures-shard-{self.shard[0]}-of-{self.shard[1]}.json"
+
+
+def read_record(path: Path) -> dict | None:
+    """A sequence's record (``timings/<seq>.json``), None when missing or unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def record_failures(record: dict) -> int:
+    """Failed reasoning calls of a record (``errors``: every failed call, of any kind)."""
+    value = record.get("errors", 0)
+    return value if isinstance(value, int) else 1
+
+
+def count_rows(path: Path) -> int:
+    """Non-blank lines of a result file (one box per frame)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return 0
+    return sum(1 for line in data.splitlines() if line.strip())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,10 +191,11 @@ def load_dataset(config: BenchmarkConfig):
     return DATASETS.build(config.dataset, root=config.root, split=config.split, **dict(config.dataset_options))
 
 
-def build_benchmark_tracker(config: BenchmarkConfig):
+def build_benchmark_tracker(config: BenchmarkConfig, shared_reasoner=None):
     from .session import build_tracker
 
-    return build_tracker(config.tracker, config.tracker_options, config.reasoner, config.reasoner_options, config.pipeline)
+    return build_tracker(config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline,
+                         shared_reasoner=shared_reasoner)
 
 
 def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutcome:
@@ -155,9 +209,10 @@ def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutc
         source = open_source(sequence)
         try:
             run = tracker.run(source.frames(), sequence.init_box, sequence.description or "")
-            boxes, events = [], []
+            boxes, events, scores = [], [], []
             for result in run:
                 boxes.append(result.box)
+                scores.append(result.score)
                 if result.event is not None:
                     events.append(result.event)
             events.extend(run.closing_events)
@@ -172,25 +227,47 @@ def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutc
         timing["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
         timing["worker_pid"] = os.getpid()
         write_text_atomic(plan.timing_file(name), json.dumps(timing, indent=1) + "\n")
+        # the backbone's score per frame (reports plot it; not part of the completion rule)
+        write_text_atomic(plan.output / "scores" / f"{name}.txt", "".join("nan\n" if v is None else f"{v:.6g}\n" for v in scores))
         write_boxes(plan.result_file(name), np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
-        return SequenceOutcome(name, True, frames=summary.frames, seconds=time.perf_counter() - start,
-                               reasoning_calls=summary.reasoning_calls, updates=summary.updates)
+        return _finished_outcome(plan, name, summary, events, time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 -- recorded per sequence, reported at the end
         return SequenceOutcome(name, False, seconds=time.perf_counter() - start,
                                error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
 
 
-def worker_main(plan: RunPlan, names: Any, outcomes: Any, device: str | None = None) -> int:
+def _finished_outcome(plan: RunPlan, name: str, summary, events, seconds: float) -> SequenceOutcome:
+    """A tracked sequence: ok, or failed because reasoning calls failed (``on_reasoner_error``)."""
+    failures = {k: n for k, n in summary.failure_counts().items() if n}
+    outcome = SequenceOutcome(name, True, frames=summary.frames, seconds=seconds, reasoning_calls=summary.reasoning_calls,
+                              updates=summary.updates, reverts=summary.reverts, reapplied=summary.reapplied,
+                              reasoning_failures=failures)
+    if failures and plan.on_reasoner_error == "fail":
+        from .results import FAILED_STATUSES
+
+        first = next((e for e in events if e.status in FAILED_STATUSES), None)
+        kinds = ", ".join(f"{n} {k}" for k, n in failures.items())
+        outcome.ok = False
+        outcome.error = (f"the reasoner failed on {summary.errors} of {summary.reasoning_calls} calls ({kinds})"
+                         + (f"; frame {first.frame}: {first.error}" if first is not None else ""))
+    return outcome
+
+
+def worker_main(plan: RunPlan, names: Any, outcomes: Any, device: str | None = None, shared_reasoner=None) -> int:
     """Take sequence names from ``names`` (a queue) until it is empty; put a SequenceOutcome per
     sequence into ``outcomes`` (a queue, or anything with ``put``).
 
     The backbone and the reasoner are built once per worker. ``device`` pins the worker to one GPU
     (``CUDA_VISIBLE_DEVICES``, set before anything imports torch in this process).
+    ``shared_reasoner``: a client of a reasoning service (``--shared-reasoner``) instead of a
+    reasoner of this worker's own.
     """
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(device)
+    if shared_reasoner is not None and hasattr(shared_reasoner, "open"):
+        shared_reasoner.open()
     dataset = load_dataset(plan.config)
-    tracker = build_benchmark_tracker(plan.config)
+    tracker = build_benchmark_tracker(plan.config, shared_reasoner)
     done = 0
     try:
         while True:
@@ -198,11 +275,49 @@ def worker_main(plan: RunPlan, names: Any, outcomes: Any, device: str | None = N
                 name = names.get_nowait()
             except queue.Empty:
                 break
-            outcomes.put(run_one_sequence(plan, dataset, tracker, name))
+            outcomes.put(run_claimed(plan, dataset, tracker, name))
             done += 1
     finally:
         tracker.close()
     return done
+
+
+def run_claimed(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutcome:
+    """Run ``name`` when this process can claim it (locks.SequenceClaims) and it is not complete
+    by then (another process sharing the folder may have finished it); the claim is dropped after."""
+    from .locks import SequenceClaims
+
+    claims = SequenceClaims(plan.output)
+    if not claims.try_claim(name):
+        holder = claims.holder(name) or {}
+        return SequenceOutcome(name, True, skipped=True, elsewhere=f"pid {holder.get('pid')} on {holder.get('host')}")
+    try:
+        if plan.complete(name):
+            return SequenceOutcome(name, True, skipped=True)
+        remove_stale_temporaries(plan, [name])
+        return run_one_sequence(plan, dataset, tracker, name)
+    finally:
+        claims.release(name)
+
+
+def remove_stale_temporaries(plan: RunPlan, names: list[str], run_files: bool = False) -> None:
+    """Temporary files of a killed run for ``names`` (claimed by this process, or the whole run
+    under an exclusive lock); ``run_files`` adds config/report/failures of the folder itself."""
+    folders = {plan.result_file("x").parent, plan.output / "reasoning", plan.output / "timings", plan.output / "scores"}
+    own = set()
+    for name in names:
+        own.update({f"{name}.txt", f"{name}.jsonl", f"{name}.json", f"{name}_time.txt"})
+    if run_files:
+        own.update({"config.yaml", "report.json", "failures.json"})
+        folders.add(plan.output)
+    pattern = re.compile(r"^\.(.+?)\.\d+(?:\.\d+)?\.tmp$")  # write_text_atomic: .NAME.PID.THREAD.tmp
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            match = pattern.match(path.name)
+            if match and match.group(1) in own and path.is_file():
+                path.unlink()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,16 +335,34 @@ class BenchmarkRunner:
     shard: tuple[int, int] | None = None
     executor: str = "local"
     evaluate: bool = True
+    shared_reasoner: bool = False
+    """One reasoner for all workers (reasoning/service.py): loaded once, calls batched."""
+    service: Any = None
+    """ServiceConfig of the shared reasoner (None: defaults)."""
+    ray: Any = None
+    """RayOptions of ``executor="ray"`` (None: defaults; pipeline/ray_executor.py)."""
+    on_reasoner_error: str = "fail"
+    """``fail`` (default) or ``continue``: see :attr:`RunPlan.on_reasoner_error`."""
+    shared: bool = False
+    """Share the folder with other processes (other machines): per-sequence claims, shared lock."""
     on_outcome: Callable[[SequenceOutcome, int, int], None] | None = None
     outcomes: list[SequenceOutcome] = field(default_factory=list)
 
     def __post_init__(self):
-        self.output = Path(self.output)
+        self.output = Path(self.output).expanduser().resolve()
         if self.workers < 1:
             raise ConfigError(f"--workers must be >= 1, got {self.workers}")
         if self.executor not in ("local", "ray"):
             raise ConfigError(f"--executor must be local or ray, got {self.executor!r}")
-        self.plan = RunPlan(self.config, self.output, self.shard)
+        if self.on_reasoner_error not in ("fail", "continue"):
+            raise ConfigError(f"--on-reasoner-error must be fail or continue, got {self.on_reasoner_error!r}")
+        if self.output.exists() and not self.output.is_dir():
+            raise ConfigError(f"--output {self.output} is a file, not a folder")
+        if self.config.root:  # absolute: the same config names the same data from any folder
+            import dataclasses
+
+            self.config = dataclasses.replace(self.config, root=str(Path(self.config.root).expanduser().resolve()))
+        self.plan = RunPlan(self.config, self.output, self.shard, self.on_reasoner_error, self.shared)
 
     # -- planning -----------------------------------------------------------------------------
     def sequence_names(self) -> list[str]:
@@ -242,7 +375,26 @@ class BenchmarkRunner:
                 raise ConfigError(f"{self.config.dataset} ({self.config.split}) under {self.config.root} has no sequence(s) {missing}")
             wanted = set(self.config.sequences)
             names = [n for n in names if n in wanted]
+        self._dataset, self._selected = dataset, list(names)
         return shard_names(names, self.shard)
+
+    def fingerprint_dataset(self) -> None:
+        """Put the selected sequences' fingerprint into the config (call after sequence_names);
+        a config that already holds another fingerprint was made from other data: refused."""
+        import dataclasses
+
+        from ..datasets.fingerprint import dataset_fingerprint
+
+        found = dataset_fingerprint(self._dataset, self._selected)
+        given = self.config.dataset_fingerprint
+        if given and given != found:
+            raise ConfigError(
+                f"the configuration was made from other data than {self.config.dataset} ({self.config.split}) under "
+                f"{self.config.root} now holds (dataset fingerprint {given[:19]} != {found[:19]}); "
+                "remove dataset_fingerprint from the config to run it on this data"
+            )
+        self.config = dataclasses.replace(self.config, dataset_fingerprint=found)
+        self.plan.config = self.config
 
     def prepare_output(self) -> None:
         """Check that the folder holds this configuration's results (or none) and save the config."""
@@ -256,6 +408,12 @@ class BenchmarkRunner:
             saved = load_yaml(saved_path)
             if saved != mine:
                 keys = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
+                if keys == ["dataset_fingerprint"]:
+                    raise ConfigError(
+                        f"{self.output} holds results of other data: {self.config.root} no longer holds the sequences "
+                        f"and ground truth these results were made from (dataset fingerprint {str(saved.get(keys[0]))[:19]} "
+                        f"!= {mine[keys[0]][:19]}); use another --output"
+                    )
                 raise ConfigError(
                     f"{saved_path} holds results of another configuration (differs in {keys}); "
                     "use another --output or remove that folder"
@@ -265,27 +423,28 @@ class BenchmarkRunner:
 
     def remove_stale_temporaries(self, names: list[str]) -> None:
         """Temporary files of a killed run (its own sequences only: other shards may be writing)."""
-        folders = {self.plan.result_file("x").parent, self.output / "reasoning", self.output / "timings"}
-        own = set()
-        for name in names:
-            own.update({f"{name}.txt", f"{name}.jsonl", f"{name}.json", f"{name}_time.txt"})
-        if self.shard is None:
-            own.update({"config.yaml", "report.json", "failures.json"})
-            folders.add(self.output)
-        pattern = re.compile(r"^\.(.+)\.\d+\.tmp$")
-        for folder in folders:
-            if not folder.is_dir():
-                continue
-            for path in folder.iterdir():
-                match = pattern.match(path.name)
-                if match and match.group(1) in own and path.is_file():
-                    path.unlink()
+        remove_stale_temporaries(self.plan, names, run_files=self.shard is None)
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> list[SequenceOutcome]:
+        """Run what is not complete, under the folder's lock; SIGTERM/SIGHUP stop the run with
+        :class:`~.signals.Terminated` (workers stopped, claims dropped, finished sequences kept)."""
+        from .locks import FolderLock, SequenceClaims
+        from .signals import terminate_on_signals
+
         names = self.sequence_names()
-        self.prepare_output()
-        self.remove_stale_temporaries(names)
+        self.fingerprint_dataset()
+        exclusive = not self.shared and self.shard is None
+        self.output.mkdir(parents=True, exist_ok=True)
+        with terminate_on_signals(), FolderLock(self.output, shared=not exclusive):
+            self.prepare_output()
+            if exclusive:  # no one else can be working here: every claim and temporary is stale
+                SequenceClaims(self.output).clear()
+            if not self.shared:
+                self.remove_stale_temporaries(names)
+            return self._run_names(names)
+
+    def _run_names(self, names: list[str]) -> list[SequenceOutcome]:
         todo = [n for n in names if not self.plan.complete(n)]
         pending = set(todo)
         total = len(names)
@@ -326,27 +485,44 @@ class BenchmarkRunner:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from multiprocessing.managers import SyncManager
+
+        from .signals import die_with_parent
+
         context = multiprocessing.get_context("spawn")
         gpus = detect_gpus()
         count = min(self.workers, len(todo))
-        with context.Manager() as manager:
+        manager = SyncManager(ctx=context)
+        manager.start(die_with_parent, (os.getpid(),))  # the manager process too dies with us
+        with manager, contextlib.ExitStack() as stack:
             names = manager.Queue()
             outcomes = manager.Queue()
             for name in todo:
                 names.put(name)
-            with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-                futures = [pool.submit(worker_main, self.plan, names, outcomes, gpus[k % len(gpus)] if gpus else None) for k in range(count)]
-                received = 0
-                while received < len(todo):
-                    try:
-                        self._collect(outcomes.get(timeout=0.2), total)
-                        received += 1
-                        continue
-                    except queue.Empty:
-                        pass
-                    if all(f.done() for f in futures) and outcomes.empty():
-                        break
-                errors = [f.exception() for f in futures if f.exception() is not None]
+            clients = [None] * count
+            if self.shared_reasoner:
+                from .shared import shared_reasoner_clients
+
+                clients = stack.enter_context(shared_reasoner_clients(self.config, manager, count, self.service))
+            with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as pool:
+                try:
+                    futures = [pool.submit(worker_main, self.plan, names, outcomes, gpus[k % len(gpus)] if gpus else None, clients[k])
+                               for k in range(count)]
+                    received = 0
+                    while received < len(todo):
+                        try:
+                            self._collect(outcomes.get(timeout=0.2), total)
+                            received += 1
+                            continue
+                        except queue.Empty:
+                            pass
+                        if all(f.done() for f in futures) and outcomes.empty():
+                            break
+                    errors = [f.exception() for f in futures if f.exception() is not None]
+                except BaseException:  # SIGTERM (Terminated), Ctrl-C: stop the workers now, not after their sequence
+                    _stop_workers(pool, self.output)
+                    raise
             seen = {o.name for o in self.outcomes}
             missing = [n for n in todo if n not in seen]
             if missing and errors and _is_configuration_error(errors[0]):
@@ -356,23 +532,9 @@ class BenchmarkRunner:
                 self._fail_rest(missing, cause, total)
 
     def _run_ray(self, todo: list[str], total: int) -> None:
-        try:
-            import ray
-        except ImportError as exc:
-            raise ConfigError(
-                "--executor ray needs Ray, which is not installed: pip install 'reasoningtrack[ray]' "
-                "(or use the default --executor local)"
-            ) from exc
-        from ray.util import ActorPool
+        from .ray_executor import run_on_ray
 
-        if not ray.is_initialized():
-            ray.init(address=os.environ.get("RAY_ADDRESS") or None)
-        gpus_per_actor = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
-        actor_class = ray.remote(num_gpus=gpus_per_actor)(_RaySequenceActor)
-        actors = [actor_class.remote(self.plan) for _ in range(min(self.workers, len(todo)))]
-        pool = ActorPool(actors)
-        for outcome in pool.map_unordered(lambda actor, name: actor.run.remote(name), todo):
-            self._collect(outcome, total)
+        run_on_ray(self, todo, total)
 
     def _fail_rest(self, names: list[str], exc: BaseException, total: int) -> None:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -393,7 +555,8 @@ class BenchmarkRunner:
             if path.exists():
                 path.unlink()
             return
-        data = [{"sequence": o.name, "error": o.error, "traceback": o.traceback} for o in self.failures]
+        data = [{"sequence": o.name, "error": o.error, "traceback": o.traceback, "reasoning_failures": o.reasoning_failures}
+                for o in self.failures]
         write_text_atomic(path, json.dumps(data, indent=1) + "\n")
 
     def evaluate_results(self) -> dict:
@@ -402,16 +565,52 @@ class BenchmarkRunner:
         from ..evaluation.results import write_text_atomic
 
         dataset = load_dataset(self.config)
-        names = [o.name for o in self.outcomes if o.ok]
+        names = [o.name for o in self.outcomes if o.ok and o.elsewhere is None]
         report = evaluate_trackers(dataset.select(names), {self.tracker_label: self.plan.result_file(names[0]).parent} if names else {},
                                    benchmark=self.config.dataset)
         payload = {"dataset": self.config.dataset, "split": self.config.split, **report.to_dict(), "sequences": report.sequences}
+        payload["reasoning"] = self.reasoning_counts(names)
         write_text_atomic(self.output / "report.json", json.dumps(payload, indent=1, default=_jsonable) + "\n")
         return payload
 
+    def reasoning_counts(self, names: list[str]) -> dict:
+        """What the reasoner did, from the sequences' records: totals and, per sequence with a
+        failed call, its failures by kind (report.json ``reasoning``)."""
+        keys = ("reasoning_calls", "text_changes", "updates", "reverts", "reapplied", "errors", "timeouts", "unusable")
+        totals = dict.fromkeys(keys, 0)
+        failed = {}
+        for name in names:
+            record = read_record(self.plan.timing_file(name)) or {}
+            for key in keys:
+                value = record.get(key, 0)
+                totals[key] += value if isinstance(value, int) else 0
+            if record_failures(record):
+                errors, timeouts, unusable = (int(record.get(k, 0) or 0) for k in ("errors", "timeouts", "unusable"))
+                failed[name] = {"error": errors - timeouts - unusable, "timeout": timeouts, "unusable": unusable,
+                                "calls": int(record.get("reasoning_calls", 0) or 0)}
+        return {**totals, "on_reasoner_error": self.on_reasoner_error, "sequences_with_failures": failed}
+
     @property
     def tracker_label(self) -> str:
-        return self.config.result_name or f"{self.config.tracker}+{self.config.reasoner}"
+        return self.config.result_name or f"{self.config.backbone}+{self.config.reasoner}"
+
+
+def _stop_workers(pool, output: Path) -> None:
+    """Terminate a ProcessPoolExecutor's processes at once and drop their sequence claims (the
+    executor has no public way to stop running calls; its ``_processes`` map is stable since 3.2)."""
+    from .locks import SequenceClaims
+
+    processes = list(getattr(pool, "_processes", {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+    pool.shutdown(wait=False, cancel_futures=True)
+    SequenceClaims(output).release_dead({p.pid for p in processes if p.pid is not None})
 
 
 def _is_configuration_error(exc: BaseException) -> bool:
@@ -443,15 +642,3 @@ class _Forward:
 
     def put(self, item: SequenceOutcome) -> None:
         self.callback(item)
-
-
-class _RaySequenceActor:
-    """One Ray actor: the tracker is built once, then sequences are run one by one."""
-
-    def __init__(self, plan: RunPlan):
-        self.plan = plan
-        self.dataset = load_dataset(plan.config)
-        self.tracker = build_benchmark_tracker(plan.config)
-
-    def run(self, name: str) -> SequenceOutcome:
-        return run_one_sequence(self.plan, self.dataset, self.tracker, name)

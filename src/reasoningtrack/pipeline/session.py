@@ -4,6 +4,9 @@ ground truth)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -24,12 +27,18 @@ GROUNDTRUTH_NAMES = ("groundtruth_rect.txt", "groundtruth.txt")
 DESCRIPTION_NAMES = ("language.txt", "nlp.txt")
 
 
-def build_tracker(tracker: str, tracker_options: dict, reasoner: str, reasoner_options: dict, pipeline) -> ReasoningTracker:
-    """Build the backbone and the reasoner by registry name (options as given by the user)."""
+def build_tracker(backbone_name: str, backbone_options: dict, reasoner: str, reasoner_options: dict, pipeline,
+                  shared_reasoner=None) -> ReasoningTracker:
+    """Build the backbone and the reasoner by registry name (options as given by the user).
+
+    ``shared_reasoner``: a reasoner built elsewhere (a client of a shared reasoning service, see
+    reasoning/service.py), used instead of building ``reasoner`` here."""
     from ..reasoning import REASONERS
     from ..trackers import BACKBONES
 
-    backbone = BACKBONES.build(tracker, **dict(tracker_options))
+    backbone = BACKBONES.build(backbone_name, **dict(backbone_options))
+    if shared_reasoner is not None and reasoner.lower() != NO_REASONER:
+        return ReasoningTracker(backbone, shared_reasoner, pipeline)
     if reasoner.lower() == NO_REASONER:
         if reasoner_options:
             raise ConfigError(f"reasoner 'none' takes no options, got {sorted(reasoner_options)}")
@@ -80,16 +89,69 @@ class TrackOutputs:
     config: Path
     video: Path | None
     summary: RunSummary
+    stopped: bool = False
+    """True when ``stop()`` ended the run before the last frame."""
+
+
+def check_output_folder(output: str | Path, overwrite: bool = False) -> Path:
+    """``output`` resolved; a ConfigError when it is a file, or a non-empty folder without
+    ``overwrite`` (checked before anything is built or written)."""
+    folder = Path(output).expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"--output {folder} is a file, not a folder")
+    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+        raise ConfigError(f"--output {folder} is not empty (an earlier run?); add --overwrite to replace it, or choose another folder")
+    return folder
+
+
+def _partial_folder(final: Path) -> Path:
+    """A fresh folder beside ``final`` (same file system: the final move is a rename)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    work = final.with_name(f".{final.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    work.mkdir()  # the user's umask, as the final folder would get
+    return work
+
+
+def _move_into_place(work: Path, final: Path) -> None:
+    """Replace ``final`` by the finished ``work`` folder: the old folder is renamed aside first, so
+    that at any moment ``final`` is either the old run or the new one, never a mix."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+    try:
+        os.rename(work, final)
+    except BaseException:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def track_to_folder(
     config: TrackRunConfig,
     output: str | Path,
     on_frame: Callable[[FrameResult, int | None], None] | None = None,
+    *,
+    shared_reasoner=None,
+    on_image: Callable[[FrameResult, np.ndarray], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    overwrite: bool = False,
 ) -> TrackOutputs:
     """Track ``config.input`` and write boxes.txt, reasoning.jsonl, config.yaml and video.mp4.
 
     ``on_frame(result, total_frames)`` is called after each frame (progress display).
+    ``shared_reasoner``: see :func:`build_tracker` (``config`` still names the reasoner, so that
+    ``track --config`` reruns the same thing). ``on_image(result, image)`` gets each frame as drawn
+    into video.mp4 (the raw frame when ``config.video`` is off); the web demo streams these.
+    ``stop()`` is asked after each frame: when it says True the run ends there, the files hold the
+    frames tracked so far and ``TrackOutputs.stopped`` is True.
+
+    Nothing is written before every component is built. The run goes into a temporary folder
+    beside ``output`` that replaces it only when the run ends (stopped included), so a failed or
+    interrupted run leaves ``output`` as it was; an ``output`` that is not empty is refused unless
+    ``overwrite``.
     """
     from ..evaluation.results import write_boxes, write_text_atomic
     from ..sources import open_source
@@ -98,42 +160,61 @@ def track_to_folder(
         raise ConfigError("no input: give a video file or an image folder")
     if config.box is None:
         raise ConfigError("no initial box: give --box x,y,w,h")
-    folder = Path(output)
-    folder.mkdir(parents=True, exist_ok=True)
+    final = check_output_folder(output, overwrite)
     source = open_source(config.input)
     total = source.frame_count
     try:
-        tracker = build_tracker(config.tracker, config.tracker_options, config.reasoner, config.reasoner_options, config.pipeline)
+        tracker = build_tracker(config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline,
+                                shared_reasoner=shared_reasoner)
     except BaseException:
         source.close()
         raise
-    write_text_atomic(folder / "config.yaml", config.to_yaml())
-    video = AnnotatedVideoWriter(folder / "video.mp4", fps=source.fps, total_frames=total) if config.video else None
-    boxes: list[np.ndarray] = []
     try:
+        folder = _partial_folder(final)
+    except BaseException:
+        tracker.close()
+        source.close()
+        raise
+    video = None
+    boxes: list[np.ndarray] = []
+    stopped = False
+    try:
+        write_text_atomic(folder / "config.yaml", config.to_yaml())
+        video = AnnotatedVideoWriter(folder / "video.mp4", fps=source.fps, total_frames=total) if config.video else None
         with ReasoningLogWriter(folder / "reasoning.jsonl") as log:
             run = tracker.run(source.frames(), config.box, config.text)
-            for result in run:
+            results = iter(run)
+            for result in results:
                 boxes.append(result.box)
                 if result.event is not None:
                     log.write(result.event)
+                image = run.last_frame
                 if video is not None:
                     # The source yields the frame the result belongs to; keep the pair together.
-                    video.write(run.last_frame, result)
+                    image = video.write(run.last_frame, result)
+                if on_image is not None:
+                    on_image(result, image)
                 if on_frame is not None:
                     on_frame(result, total)
+                if stop is not None and stop():
+                    stopped = True
+                    results.close()  # ends the loop now: a request still in flight is logged as dropped
+                    break
             for event in run.closing_events:
                 log.write(event)
         if video is not None:
             video.close()
+        write_boxes(folder / "boxes.txt", np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+        _move_into_place(folder, final)
     except BaseException:
         if video is not None:
             video.abort()
+        shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
         tracker.close()
         source.close()
-    write_boxes(folder / "boxes.txt", np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
+    folder = final
     return TrackOutputs(
         folder=folder,
         boxes=folder / "boxes.txt",
@@ -141,4 +222,5 @@ def track_to_folder(
         config=folder / "config.yaml",
         video=folder / "video.mp4" if video is not None else None,
         summary=run.summary,
+        stopped=stopped,
     )
