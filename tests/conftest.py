@@ -30,6 +30,20 @@ def shared_data() -> Path:
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_table_cache(tmp_path_factory):
+    """The parsed-table cache (reasoningtrack.tablecache) of this test session lives in its own
+    temporary folder, for in-process calls and for CLI subprocesses alike, so tests never read
+    or fill the user's cache."""
+    previous = os.environ.get("REASONINGTRACK_CACHE_DIR")
+    os.environ["REASONINGTRACK_CACHE_DIR"] = str(tmp_path_factory.mktemp("table-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("REASONINGTRACK_CACHE_DIR", None)
+    else:
+        os.environ["REASONINGTRACK_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("session")
