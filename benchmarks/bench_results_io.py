@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reasoningtrack.evaluation import results as R
+from reasoningtrack import boxfiles as R
 
 
 def python_reader(path: Path) -> np.ndarray:

@@ -55,11 +55,12 @@ def test_exact_cli_form_writes_the_json_report(small_lasot, tmp_path):
               "--results", f"DiMP50={results['DiMP50']}", "--json", str(out)])
     assert r.exit_code == 0, r.output
     report = json.loads(out.read_text())
-    assert set(report) == {"benchmark", "protocol", "trackers"}
+    assert set(report) == {"benchmark", "protocol", "trackers", "skipped", "notes"}
+    assert report["skipped"] == {} and report["notes"] == []
     assert report["benchmark"] == "lasot" and report["protocol"] == "lasot-matlab"
     assert set(report["trackers"]) == {"ATOM", "DiMP50"}
     atom = report["trackers"]["ATOM"]
-    assert set(atom) == {"overall", "per_sequence", "per_attribute"}
+    assert set(atom) == {"overall", "per_sequence", "per_attribute", "rejected", "adjusted"}
     assert set(atom["overall"]) == {"PR", "NPR", "SR"}
     assert set(atom["per_sequence"]) == set(SUBSET)
     assert set(atom["per_attribute"]) == {"IV", "POC"}
@@ -220,7 +221,10 @@ def test_rejected_sequences_are_reported_not_averaged(lasot_dataset):
     assert sorted(t.rejected) == ["lion-5", "tiger-6"] and list(t.per_sequence) == ["airplane-1"]
     assert t.overall.n_sequences == 1
     notes = report.notes()
-    assert len(notes) == 1 and "2 sequence(s) not scored under pytracking" in notes[0]
+    assert len(notes) == 2 and "2 sequence(s) not scored under pytracking" in notes[0]
+    # airplane-1's ground truth has 0,0,0,0 rows for absent frames: pytracking carries the previous
+    # box over zero-size rows, and says so
+    assert notes[1].startswith("oracle: airplane-1: carried forward: 74 row(s) (zero width or height)")
     from rich.console import Console
 
     console = Console(record=True, width=120)
@@ -233,7 +237,7 @@ def test_rejected_sequences_are_reported_not_averaged(lasot_dataset):
 
 
 def test_parser_without_pandas_is_as_strict(monkeypatch, lasot_raw):
-    from reasoningtrack.evaluation import results as ev
+    from reasoningtrack import boxfiles as ev
 
     blobs = [(lasot_raw / "ATOM" / f"{n}.txt").read_bytes() for n in ("airplane-1", "bird-2")]
     with_pandas = ev.parse_plain_boxes(blobs)

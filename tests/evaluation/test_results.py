@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from reasoningtrack.evaluation import results as R
+from reasoningtrack import boxfiles as R
 from reasoningtrack.evaluation.results import (
     ResultFormatError,
     ResultsMissingError,

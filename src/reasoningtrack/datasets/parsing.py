@@ -2,10 +2,10 @@
 
 Each reader raises :class:`~reasoningtrack.datasets.base.DatasetError` naming the file (and the
 line, where one is at fault) and what was expected; nothing is skipped or repaired silently.
-Box tables go through :func:`reasoningtrack.evaluation.results.read_boxes` (fast, tolerant of
+Box tables go through :func:`reasoningtrack.boxfiles.read_boxes` (fast, tolerant of
 comma/tab/space/semicolon delimiters and their mixtures), so ground truth and results share one
 parser; :func:`read_box_tables` reads a whole benchmark's ground truths in one converter call
-(:func:`~reasoningtrack.evaluation.results.read_boxes_many`). Flag files, the other bulk of
+(:func:`~reasoningtrack.boxfiles.read_boxes_many`). Flag files, the other bulk of
 LaSOT's and TNL2K's annotations, are checked with numpy on their bytes.
 """
 
@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..evaluation.results import (
+from ..boxfiles import (
     ResultFormatError,
     ResultsMissingError,
     parse_numeric_table,

@@ -609,7 +609,7 @@ def write_sequence(seq: SyntheticSequence, folder: str | os.PathLike) -> Path:
     that is renamed into place at the end, so ``folder`` exists only when complete."""
     import cv2
 
-    from ..evaluation.results import write_boxes
+    from ..boxfiles import write_boxes
 
     folder = Path(folder)
     if not seq.frames:
@@ -660,7 +660,7 @@ def write_dataset(
     parameters; different parameters raise (choose another folder or delete it). ``progress``
     is called as ``progress(done, total, name)``.
     """
-    from ..evaluation.results import write_text_atomic
+    from ..fileio import atomic_write_text
 
     cfg = (config or WorldConfig()).validate()
     out = Path(out)
@@ -680,7 +680,7 @@ def write_dataset(
                 "use another --out folder or delete it"
             )
     else:
-        write_text_atomic(manifest_path, json.dumps(manifest, indent=1) + "\n")
+        atomic_write_text(manifest_path, json.dumps(manifest, indent=1) + "\n")
     total, done = sequences * len(splits), 0
     for split in splits:
         names = []
@@ -693,7 +693,7 @@ def write_dataset(
             done += 1
             if progress:
                 progress(done, total, name)
-        write_text_atomic(out / f"{split}.txt", "\n".join(names) + "\n")
+        atomic_write_text(out / f"{split}.txt", "\n".join(names) + "\n")
     return out
 
 

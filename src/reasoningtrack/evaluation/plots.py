@@ -9,14 +9,17 @@ written as PNG and PDF, each file atomically.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from ..fileio import atomic_path
 from .metrics import Scores
 from .report import Report
 
-__all__ = ["plot_report", "legend_label", "METRICS"]
+__all__ = ["plot_report", "render_figure", "figure_specs", "FigureSpec", "legend_label", "METRICS"]
 
 METRICS = {
     # key: (curve attribute, title, x label, score attribute, threshold grid attribute)
@@ -41,63 +44,155 @@ def _save(fig, base: Path, formats: tuple[str, ...]) -> list[Path]:
     written = []
     for fmt in formats:
         path = base.with_suffix(f".{fmt}")
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.{fmt}")
-        fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=150 if fmt == "png" else None)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            # No creation date in the PDF: the same figure gives the same bytes in any process.
+            metadata = {"CreationDate": None} if fmt == "pdf" else None
+            fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=150 if fmt == "png" else None, metadata=metadata)
         written.append(path)
     return written
 
 
-def _draw(ax, report: Report, metric: str, pick) -> None:
-    attr, title, xlabel, score_key, grid = METRICS[metric]
-    thresholds = getattr(report.protocol, grid)
+@dataclass(frozen=True)
+class _Panel:
+    """One axes: a metric's curves (label, curve, score), best first, and its title."""
+
+    metric: str
+    title: str
+    thresholds: np.ndarray
+    curves: tuple[tuple[str, np.ndarray], ...]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """Everything one figure shows, as plain data: drawn the same in any process."""
+
+    stem: str
+    size: tuple[float, float]
+    panels: tuple[_Panel, ...]
+    suptitle: str | None = None
+
+
+def _panel(report: Report, metric: str, pick, title: str) -> _Panel:
+    attr, _, _, score_key, grid = METRICS[metric]
     entries = []
     for t in report.trackers.values():
         scores: Scores | None = pick(t)
         if scores is not None:
-            entries.append((getattr(scores, score_key), t.name, getattr(scores, attr)))
+            entries.append((getattr(scores, score_key), t.name, np.asarray(getattr(scores, attr))))
     entries.sort(key=lambda e: e[0], reverse=True)
-    styles = ["-", "--", "-.", ":"]
-    for i, (score, name, curve) in enumerate(entries):
-        ax.plot(thresholds, np.asarray(curve), linestyle=styles[(i // 10) % 4], linewidth=2, label=legend_label(name, score))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("Success rate" if metric == "success" else "Precision")
-    ax.set_title(title)
-    ax.set_xlim(float(thresholds[0]), float(thresholds[-1]))
-    ax.set_ylim(0.0, 1.0)
-    ax.grid(True, linestyle=":")
-    ax.legend(loc="upper right" if metric == "success" else "lower right", fontsize=8)
+    curves = tuple((legend_label(name, score), curve) for score, name, curve in entries)
+    return _Panel(metric, title, np.asarray(getattr(report.protocol, grid)), curves)
 
 
-def plot_report(report: Report, out_dir: str | os.PathLike, formats: tuple[str, ...] = ("png", "pdf"), attributes: bool = True) -> list[Path]:
-    """Draw overall success / precision / normalised-precision plots (``success.png`` ...) and,
-    with ``attributes``, one three-panel figure per attribute (``attribute_<ATTR>.png``)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+def figure_specs(report: Report, attributes: bool = True) -> list[FigureSpec]:
+    """The figures of a report: one per metric overall, then one three-panel figure per attribute."""
     suffix = f"{report.benchmark}, {report.protocol.name}"
-    for metric in METRICS:
-        fig, ax = plt.subplots(figsize=(6, 5))
-        _draw(ax, report, metric, lambda t: t.overall)
-        ax.set_title(f"{METRICS[metric][1]} -- {suffix}", fontsize=10)
-        written += _save(fig, out / metric, formats)
-        plt.close(fig)
+    specs = [
+        FigureSpec(metric, (6, 5), (_panel(report, metric, lambda t: t.overall, f"{METRICS[metric][1]} -- {suffix}"),))
+        for metric in METRICS
+    ]
     if attributes:
         attrs: list[str] = []
         for t in report.trackers.values():
             attrs += [a for a in t.per_attribute if a not in attrs]
         for attr in attrs:
-            fig, axes = plt.subplots(1, 3, figsize=(16, 5))
             n = max(t.per_attribute[attr].n_sequences for t in report.trackers.values() if attr in t.per_attribute)
-            for ax, metric in zip(axes, METRICS):
-                _draw(ax, report, metric, lambda t, a=attr: t.per_attribute.get(a))
-                ax.set_title(f"{METRICS[metric][1]} -- {attr} ({n})", fontsize=10)
-            fig.suptitle(f"{suffix}: attribute {attr}")
-            written += _save(fig, out / f"attribute_{attr}", formats)
-            plt.close(fig)
+            panels = tuple(
+                _panel(report, metric, lambda t, a=attr: t.per_attribute.get(a), f"{METRICS[metric][1]} -- {attr} ({n})")
+                for metric in METRICS
+            )
+            specs.append(FigureSpec(f"attribute_{attr}", (16, 5), panels, f"{suffix}: attribute {attr}"))
+    return specs
+
+
+def _draw(ax, panel: _Panel) -> None:
+    _, _, xlabel, _, _ = METRICS[panel.metric]
+    styles = ["-", "--", "-.", ":"]
+    for i, (label, curve) in enumerate(panel.curves):
+        ax.plot(panel.thresholds, curve, linestyle=styles[(i // 10) % 4], linewidth=2, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Success rate" if panel.metric == "success" else "Precision")
+    ax.set_title(panel.title, fontsize=10)
+    ax.set_xlim(float(panel.thresholds[0]), float(panel.thresholds[-1]))
+    ax.set_ylim(0.0, 1.0)
+    ax.grid(True, linestyle=":")
+    ax.legend(loc="upper right" if panel.metric == "success" else "lower right", fontsize=8)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def render_figure(spec: FigureSpec, out_dir: str | os.PathLike, formats: tuple[str, ...] = ("png", "pdf")) -> list[Path]:
+    """Draw one figure from its spec and write it in every format (atomically)."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(spec.panels), figsize=spec.size, squeeze=False)
+    try:
+        for ax, panel in zip(axes[0], spec.panels):
+            _draw(ax, panel)
+        if spec.suptitle:
+            fig.suptitle(spec.suptitle)
+        return _save(fig, Path(out_dir) / spec.stem, formats)
+    finally:
+        plt.close(fig)
+
+
+def default_plot_workers(n_figures: int) -> int:
+    """Processes for drawing: one per core, at most one per figure (drawing is CPU-bound Python,
+    so threads would not help)."""
+    return max(1, min(n_figures, os.cpu_count() or 1))
+
+
+def plot_report(
+    report: Report,
+    out_dir: str | os.PathLike,
+    formats: tuple[str, ...] = ("png", "pdf"),
+    attributes: bool = True,
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Draw overall success / precision / normalised-precision plots (``success.png`` ...) and,
+    with ``attributes``, one three-panel figure per attribute (``attribute_<ATTR>.png``).
+
+    Figures are drawn by ``workers`` processes (default: one per core); ``workers=1`` draws them
+    here, one after the other (the reference path). Every figure is a :class:`FigureSpec` drawn by
+    :func:`render_figure`, so both paths write the same files byte for byte. ``progress(done,
+    total)`` is called after each figure.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    specs = figure_specs(report, attributes)
+    total = len(specs)
+    workers = default_plot_workers(total) if workers is None else max(1, int(workers))
+    written: list[Path] = []
+    if workers == 1 or total <= 1:
+        for i, spec in enumerate(specs, start=1):
+            written += render_figure(spec, out, formats)
+            if progress:
+                progress(i, total)
+        return written
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if fork:
+        _pyplot()  # imported once here, inherited by every forked process
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    # Costliest first (three-panel figures), so no process is left with a long one at the end.
+    order = sorted(range(total), key=lambda i: -len(specs[i].panels))
+    files: dict[int, list[Path]] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(render_figure, specs[i], str(out), formats): i for i in order}
+        for done, future in enumerate(as_completed(futures), start=1):
+            files[futures[future]] = future.result()
+            if progress:
+                progress(done, total)
+    for i in range(total):
+        written += files[i]
     return written

@@ -3,9 +3,11 @@
 The JSON document is a stable interface (documented in ``docs/evaluation.md``)::
 
     {"benchmark": str, "protocol": str,
-     "trackers": {NAME: {"overall": {"PR", "NPR", "SR"},
+     "trackers": {NAME: {"rejected": {SEQ: why}, "adjusted": {SEQ: [what the protocol changed]},
+                         "overall": {"PR", "NPR", "SR"},
                          "per_sequence": {SEQ: {"PR", "NPR", "SR"}},
-                         "per_attribute": {ATTR: {"PR", "NPR", "SR", "n_sequences"}}}}}
+                         "per_attribute": {ATTR: {"PR", "NPR", "SR", "n_sequences"}}}},
+     "skipped": {SEQ: [trackers missing it]}, "notes": [one line per skipped/rejected/adjusted]}
 
 All values are percentages (floats, not rounded). PR and NPR are what the protocol reports
 (e.g. PR at 20 px and NPR at 0.20 for ``lasot-matlab``, curve means for ``tnl2k-matlab``); SR is
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from .metrics import Scores
 from .protocols import Protocol
-from .results import write_text_atomic
+from ..fileio import atomic_write_text
 
 __all__ = ["Report", "TrackerReport"]
 
@@ -37,9 +39,12 @@ class TrackerReport:
     per_sequence: dict[str, Scores]
     per_attribute: dict[str, Scores]
     rejected: dict[str, str] = field(default_factory=dict)
+    adjusted: dict[str, list[str]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
+            "rejected": dict(self.rejected),
+            "adjusted": {n: list(v) for n, v in self.adjusted.items()},
             "overall": self.overall.as_dict(),
             "per_sequence": {n: s.as_dict() for n, s in self.per_sequence.items()},
             "per_attribute": {
@@ -77,13 +82,15 @@ class Report:
             "benchmark": self.benchmark,
             "protocol": self.protocol.name,
             "trackers": {name: t.to_dict() for name, t in self.trackers.items()},
+            "skipped": {n: list(t) for n, t in self.skipped.items()},
+            "notes": self.notes(),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
 
     def write_json(self, path: str | os.PathLike) -> Path:
-        return write_text_atomic(path, self.to_json() + "\n")
+        return atomic_write_text(path, self.to_json() + "\n")
 
     # -- CSV -----------------------------------------------------------------------------------
     def to_csv(self) -> str:
@@ -101,7 +108,7 @@ class Report:
         return buf.getvalue()
 
     def write_csv(self, path: str | os.PathLike) -> Path:
-        return write_text_atomic(path, self.to_csv())
+        return atomic_write_text(path, self.to_csv())
 
     # -- console ---------------------------------------------------------------------------------
     def table(self):
@@ -110,8 +117,10 @@ class Report:
         from rich.table import Table
 
         p = self.protocol
+        changed = {n for t in self.trackers.values() for n in (*t.adjusted, *t.rejected)}
+        flagged = f"; {len(changed)} changed or rejected by the protocol, see the notes" if changed else ""
         table = Table(
-            title=f"{self.benchmark} ({len(self.sequences)} sequences) -- protocol {p.name}",
+            title=f"{self.benchmark} ({len(self.sequences)} sequences{flagged}) -- protocol {p.name}",
             caption=p.description,
         )
         table.add_column("Tracker", style="bold")
@@ -148,7 +157,7 @@ class Report:
         return table
 
     def notes(self) -> list[str]:
-        """Human-readable lines about skipped and rejected sequences (empty when none)."""
+        """One line per skipped, rejected or adjusted sequence (empty when none)."""
         lines = []
         if self.skipped:
             names = sorted(self.skipped)
@@ -163,4 +172,6 @@ class Report:
                     f"{t.name}: {len(t.rejected)} sequence(s) not scored under {self.protocol.name}: "
                     + "; ".join(f"{n}: {why}" for n, why in list(t.rejected.items())[:5])
                 )
+            for name, what in t.adjusted.items():
+                lines.append(f"{t.name}: {name}: " + "; ".join(what))
         return lines

@@ -200,7 +200,8 @@ def build_benchmark_tracker(config: BenchmarkConfig, shared_reasoner=None):
 
 def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutcome:
     """Track one sequence and write its files (reasoning log first, boxes last = complete)."""
-    from ..evaluation.results import write_boxes, write_text_atomic
+    from ..boxfiles import write_boxes
+    from ..fileio import atomic_write_text
     from ..sources import open_source
 
     start = time.perf_counter()
@@ -221,14 +222,14 @@ def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutc
         if not boxes:
             raise ValueError(f"sequence {name!r} has no frames")
         summary = run.summary
-        write_text_atomic(plan.reasoning_file(name), events_to_jsonl(events, timings=False))
+        atomic_write_text(plan.reasoning_file(name), events_to_jsonl(events, timings=False))
         timing = summary.to_dict()
         timing["reasoning_latency_s"] = [e.latency_s for e in events if e.latency_s is not None]
         timing["cuda_visible_devices"] = os.environ.get("CUDA_VISIBLE_DEVICES")
         timing["worker_pid"] = os.getpid()
-        write_text_atomic(plan.timing_file(name), json.dumps(timing, indent=1) + "\n")
+        atomic_write_text(plan.timing_file(name), json.dumps(timing, indent=1) + "\n")
         # the backbone's score per frame (reports plot it; not part of the completion rule)
-        write_text_atomic(plan.output / "scores" / f"{name}.txt", "".join("nan\n" if v is None else f"{v:.6g}\n" for v in scores))
+        atomic_write_text(plan.output / "scores" / f"{name}.txt", "".join("nan\n" if v is None else f"{v:.6g}\n" for v in scores))
         write_boxes(plan.result_file(name), np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
         return _finished_outcome(plan, name, summary, events, time.perf_counter() - start)
     except Exception as exc:  # noqa: BLE001 -- recorded per sequence, reported at the end
@@ -310,7 +311,7 @@ def remove_stale_temporaries(plan: RunPlan, names: list[str], run_files: bool = 
     if run_files:
         own.update({"config.yaml", "report.json", "failures.json"})
         folders.add(plan.output)
-    pattern = re.compile(r"^\.(.+?)\.\d+(?:\.\d+)?\.tmp$")  # write_text_atomic: .NAME.PID.THREAD.tmp
+    pattern = re.compile(r"^\.(.+?)\.\d+(?:\.\d+)?\.tmp$")  # fileio.temporary_sibling: .NAME.PID.THREAD.tmp
     for folder in folders:
         if not folder.is_dir():
             continue
@@ -399,7 +400,7 @@ class BenchmarkRunner:
     def prepare_output(self) -> None:
         """Check that the folder holds this configuration's results (or none) and save the config."""
         from ..config import load_yaml
-        from ..evaluation.results import write_text_atomic
+        from ..fileio import atomic_write_text
 
         self.output.mkdir(parents=True, exist_ok=True)
         saved_path = self.output / "config.yaml"
@@ -419,7 +420,7 @@ class BenchmarkRunner:
                     "use another --output or remove that folder"
                 )
         else:
-            write_text_atomic(saved_path, self.config.to_yaml())
+            atomic_write_text(saved_path, self.config.to_yaml())
 
     def remove_stale_temporaries(self, names: list[str]) -> None:
         """Temporary files of a killed run (its own sequences only: other shards may be writing)."""
@@ -548,7 +549,7 @@ class BenchmarkRunner:
         return [o for o in self.outcomes if not o.ok]
 
     def _write_failures(self) -> None:
-        from ..evaluation.results import write_text_atomic
+        from ..fileio import atomic_write_text
 
         path = self.plan.failures_file
         if not self.failures:
@@ -557,12 +558,12 @@ class BenchmarkRunner:
             return
         data = [{"sequence": o.name, "error": o.error, "traceback": o.traceback, "reasoning_failures": o.reasoning_failures}
                 for o in self.failures]
-        write_text_atomic(path, json.dumps(data, indent=1) + "\n")
+        atomic_write_text(path, json.dumps(data, indent=1) + "\n")
 
     def evaluate_results(self) -> dict:
         """Score the results with the benchmark's official protocol and write report.json."""
         from ..evaluation import evaluate_trackers
-        from ..evaluation.results import write_text_atomic
+        from ..fileio import atomic_write_text
 
         dataset = load_dataset(self.config)
         names = [o.name for o in self.outcomes if o.ok and o.elsewhere is None]
@@ -570,7 +571,7 @@ class BenchmarkRunner:
                                    benchmark=self.config.dataset)
         payload = {"dataset": self.config.dataset, "split": self.config.split, **report.to_dict(), "sequences": report.sequences}
         payload["reasoning"] = self.reasoning_counts(names)
-        write_text_atomic(self.output / "report.json", json.dumps(payload, indent=1, default=_jsonable) + "\n")
+        atomic_write_text(self.output / "report.json", json.dumps(payload, indent=1, default=_jsonable) + "\n")
         return payload
 
     def reasoning_counts(self, names: list[str]) -> dict:

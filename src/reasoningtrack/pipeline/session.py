@@ -73,7 +73,7 @@ def find_description(input_path: str | Path) -> Path | None:
 
 
 def first_groundtruth_box(path: Path) -> list[float]:
-    from ..evaluation.results import read_boxes
+    from ..boxfiles import read_boxes
 
     boxes = read_boxes(path)
     if len(boxes) == 0:
@@ -153,7 +153,8 @@ def track_to_folder(
     interrupted run leaves ``output`` as it was; an ``output`` that is not empty is refused unless
     ``overwrite``.
     """
-    from ..evaluation.results import write_boxes, write_text_atomic
+    from ..boxfiles import write_boxes
+    from ..fileio import atomic_write_text
     from ..sources import open_source
 
     if not config.input:
@@ -179,7 +180,7 @@ def track_to_folder(
     boxes: list[np.ndarray] = []
     stopped = False
     try:
-        write_text_atomic(folder / "config.yaml", config.to_yaml())
+        atomic_write_text(folder / "config.yaml", config.to_yaml())
         video = AnnotatedVideoWriter(folder / "video.mp4", fps=source.fps, total_frames=total) if config.video else None
         with ReasoningLogWriter(folder / "reasoning.jsonl") as log:
             run = tracker.run(source.frames(), config.box, config.text)

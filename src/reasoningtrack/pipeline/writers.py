@@ -1,7 +1,7 @@
 """What a tracking run leaves on disk: boxes, the reasoning log, the config, an annotated video.
 
 - ``boxes.txt``: one ``x,y,w,h`` row per frame (the init box first), full-precision floats
-  (through :func:`reasoningtrack.evaluation.results.write_boxes`).
+  (through :func:`reasoningtrack.boxfiles.write_boxes`).
 - ``reasoning.jsonl``: one JSON object per reasoning call (see :class:`ReasoningEvent`), written
   as the run goes (a crash keeps the calls made so far).
 - ``config.yaml``: everything needed to run again (``reasoningtrack track --config``).
@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import IO
 
 import numpy as np
 
+from ..fileio import replace_atomically, temporary_sibling
 from .results import FrameResult, ReasoningEvent
 
 __all__ = ["ReasoningLogWriter", "AnnotatedVideoWriter", "events_to_jsonl", "event_line", "STATUS_COLORS"]
@@ -91,7 +91,7 @@ class AnnotatedVideoWriter:
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.total_frames = total_frames
         self.banner_frames = banner_frames
-        self._tmp = self.path.with_name(f".{self.path.stem}.{os.getpid()}.tmp{self.path.suffix}")
+        self._tmp = temporary_sibling(self.path)
         self._container = None
         self._stream = None
         self._events: list[tuple[int, str]] = []  # (frame resolved, status)
@@ -113,7 +113,8 @@ class AnnotatedVideoWriter:
             stream.options = {"crf": "23", "preset": "veryfast"}
         self._stream = stream
 
-    def write(self, frame: np.ndarray, result: FrameResult) -> None:
+    def write(self, frame: np.ndarray, result: FrameResult) -> np.ndarray:
+        """Draw ``result`` on ``frame``, encode it and return the drawn image."""
         import av
 
         image = self.annotate(frame, result)
@@ -128,6 +129,7 @@ class AnnotatedVideoWriter:
         for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
             self._container.mux(packet)
         self.frames_written += 1
+        return image
 
     def close(self) -> None:
         if self._container is None:
@@ -136,7 +138,7 @@ class AnnotatedVideoWriter:
             self._container.mux(packet)
         self._container.close()
         self._container = None
-        os.replace(self._tmp, self.path)
+        replace_atomically(self._tmp, self.path)
 
     def abort(self) -> None:
         """Drop a half-written video (the run failed)."""

@@ -9,11 +9,11 @@ writing a release file gives it back byte for byte (2-space indent, UTF-8 kept a
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
+
+from ..fileio import atomic_write_text
 
 __all__ = [
     "IMAGE_TOKEN",
@@ -107,18 +107,7 @@ def dumps_llamafactory(samples: Iterable[LlamaFactorySample]) -> str:
 
 def write_llamafactory(samples: Iterable[LlamaFactorySample], path: str | Path) -> Path:
     """Write atomically (temp file, then rename): an interrupted export leaves no half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = dumps_llamafactory(samples)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write_text(path, dumps_llamafactory(samples))
 
 
 def resolve_image_paths(sample: LlamaFactorySample, image_root: str | Path | None, strip_prefix: str = "/your_root_path") -> list[Path]:

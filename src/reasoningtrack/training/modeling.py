@@ -12,13 +12,12 @@ kind of output, the full config).
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError
+from ..fileio import atomic_write_json
 from .config import LoraSettings
 
 __all__ = [
@@ -58,9 +57,10 @@ def resolve_precision(precision: str) -> tuple[dict, str]:
     return {"bf16": precision == "bf16", "fp16": precision == "fp16", "use_cpu": not cuda}, f"training in {precision}"
 
 
-def load_model_and_processor(model: str, *, max_pixels: int, flags: dict):
+def load_model_and_processor(model: str, *, max_pixels: int, flags: dict, min_pixels: int = 0):
     """The vision-language model (fp32 master weights under bf16 autocast) and its processor,
-    with the image budget set on the processor (frames above it are downscaled)."""
+    with the image budget set on the processor: frames are resized until min_pixels <= width x
+    height <= max_pixels (0 keeps the processor's own bound)."""
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
     try:
@@ -73,6 +73,11 @@ def load_model_and_processor(model: str, *, max_pixels: int, flags: dict):
         size["longest_edge"] = int(max_pixels)
         if size.get("shortest_edge") and size["shortest_edge"] > max_pixels:
             size["shortest_edge"] = int(max_pixels)
+    if min_pixels > 0 and hasattr(processor, "image_processor"):
+        size = processor.image_processor.size
+        if max_pixels > 0 and min_pixels > max_pixels:
+            raise ConfigError(f"min_pixels ({min_pixels}) > max_pixels ({max_pixels})")
+        size["shortest_edge"] = int(min_pixels)
     return vlm, processor
 
 
@@ -81,7 +86,9 @@ def prepare_model(cfg, announce=None):
     its processor, freeze the vision tower when asked. Returns ``(model, processor, flags)``."""
     flags, why = resolve_precision(cfg.precision)
     (announce or log.warning)(why)
-    model, processor = load_model_and_processor(cfg.model, max_pixels=cfg.max_pixels, flags=flags)
+    model, processor = load_model_and_processor(
+        cfg.model, max_pixels=cfg.max_pixels, flags=flags, min_pixels=getattr(cfg, "min_pixels", 0)
+    )
     if cfg.freeze_vision:
         freeze_vision_tower(model)
     return model, processor, flags
@@ -210,7 +217,5 @@ def save_output(trainer, processor, cfg, kind: str) -> Path:
         "config": cfg.to_dict(),
         "log_history": list(trainer.state.log_history),
     }
-    tmp = out / (TRAINING_RECORD + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, out / TRAINING_RECORD)
+    atomic_write_json(out / TRAINING_RECORD, record, default=str)
     return out

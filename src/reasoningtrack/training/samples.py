@@ -2,17 +2,18 @@
 
 A sample is (template frame, later frame, both ground-truth boxes, the initial description) plus
 IoU(old text): the backbone initialised on frame 1 with its box and the description, tracking
-once on frame 2 (the release's rule; ``track_steps`` > 1 tracks through frames in between).
+once on frame 2 (the release's rule; ``track_steps`` > 1 tracks through frames in between), on
+the full-resolution frames. (GRPO's rewards recompute both IoUs at reward time; this column is
+for reports and the teacher.)
 The output is a Hugging Face ``datasets`` dataset stored as Parquet shards: each shard is written
 atomically, an interrupted build resumes at the first missing shard, and the same seed gives the
-same pairs. Frames are downscaled (with their boxes) to at most ``max_pixels`` pixels so that the
-IoU reward later runs on exactly the images the reasoner sees.
+same pairs. Frames are stored at full resolution by default (``max_pixels: 0``, the release: only
+the VLM's processor resizes); a positive ``max_pixels`` downscales the stored frames (and boxes).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from ..config import ConfigError
+from ..fileio import atomic_path, atomic_write_json
 from .config import SampleConfig
 from .labels import track_once
 
@@ -35,6 +37,10 @@ __all__ = [
     "build_samples",
     "resize_pair",
     "SampleBuildError",
+    "sample_folders",
+    "decisions",
+    "yes_share",
+    "balance_yes_share",
 ]
 
 #: Columns of a sample dataset (the rewards read sample_id, images, box1, box2, description, iou_old).
@@ -175,9 +181,8 @@ def rows_to_dataset(rows: list[dict], features=None):
 
 
 def _atomic_parquet(dataset, path: Path) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    dataset.to_parquet(str(tmp))
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        dataset.to_parquet(str(tmp))
 
 
 def _check_manifest(out: Path, manifest: dict) -> None:
@@ -190,10 +195,7 @@ def _check_manifest(out: Path, manifest: dict) -> None:
                 "use a new output folder or delete it to rebuild"
             )
         return
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name("manifest.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_json(path, manifest)
 
 
 def write_shards(
@@ -231,19 +233,96 @@ def write_shards(
     return out
 
 
-def load_samples(path: str | Path, features=None):
-    """A built sample (or taught) folder as a ``datasets.Dataset`` (shards in order)."""
+def sample_folders(path: str | Path) -> list[Path]:
+    """The sample folders under ``path``: itself when it holds shards, else its sub-folders that
+    do (what ``data build`` writes for several datasets), in name order."""
+    path = Path(path)
+    if (path / "shards").is_dir():
+        return [path]
+    subs = sorted(p for p in path.iterdir() if (p / "shards").is_dir()) if path.is_dir() else []
+    if not subs:
+        raise FileNotFoundError(f"no sample shards under {path / 'shards'}; build them with `reasoningtrack data build`")
+    return subs
+
+
+def load_samples(path: str | Path | Sequence[str | Path], features=None):
+    """Built sample (or taught) folders as one ``datasets.Dataset`` (shards in order).
+
+    ``path``: one folder, a folder of per-dataset folders, or a list of either."""
     import datasets
 
-    path = Path(path)
-    shards = sorted((path / "shards").glob("shard-*.parquet"))
-    if not shards:
-        raise FileNotFoundError(f"no sample shards under {path / 'shards'}; build them with `reasoningtrack data build`")
-    if not (path / "DONE").exists():
-        raise SampleBuildError(f"{path}: the build is incomplete (no DONE marker); rerun the same command to resume")
-    return datasets.Dataset.from_parquet(
-        [str(s) for s in shards], features=features or _manifest_features(path), cache_dir=str(path / ".cache")
-    )
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    folders = [f for p in paths for f in sample_folders(p)]
+    parts = []
+    for folder in folders:
+        if not (folder / "DONE").exists():
+            raise SampleBuildError(f"{folder}: the build is incomplete (no DONE marker); rerun the same command to resume")
+        shards = sorted((folder / "shards").glob("shard-*.parquet"))
+        parts.append(
+            datasets.Dataset.from_parquet(
+                [str(s) for s in shards], features=features or _manifest_features(folder), cache_dir=str(folder / ".cache")
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    try:
+        merged = datasets.concatenate_datasets(parts)
+    except ValueError as exc:
+        raise SampleBuildError(f"the sample folders {[str(f) for f in folders]} have different columns: {exc}") from exc
+    if "sample_id" in merged.column_names and len(set(merged["sample_id"])) != len(merged):
+        raise SampleBuildError(
+            f"the sample folders {[str(f) for f in folders]} share sample ids (the rewards cache by id); "
+            "build them with different `name` values"
+        )
+    return merged
+
+
+def decisions(dataset) -> list[str | None]:
+    """The known d of every row: ``label_update`` where set, else the release's reading of the
+    teacher output (``completion_text``), else None."""
+    from .conversations import COMPLETION_COLUMN
+    from .rewards import release_decision
+
+    labels = dataset["label_update"] if "label_update" in dataset.column_names else [""] * len(dataset)
+    texts = dataset[COMPLETION_COLUMN] if COMPLETION_COLUMN in dataset.column_names else [None] * len(dataset)
+    out: list[str | None] = []
+    for label, text in zip(labels, texts):
+        if label:
+            out.append(label)
+        elif text is not None:
+            out.append(release_decision(text)[0])
+        else:
+            out.append(None)
+    return out
+
+
+def yes_share(dataset) -> float | None:
+    """Share of d = yes among the rows whose decision is known (None when none is)."""
+    known = [d for d in decisions(dataset) if d is not None]
+    return sum(d == "yes" for d in known) / len(known) if known else None
+
+
+def balance_yes_share(dataset, share: float, seed: int = 0):
+    """Drop rows (at random, seeded) of the over-represented decision until d = yes makes up
+    ``share`` of the rows with a known decision (the release's SFT data: 70%). Rows without a
+    known decision are kept. Returns ``(dataset, report)``."""
+    if not 0.0 < share < 1.0:
+        raise ConfigError(f"the d=yes share must be in (0, 1), got {share}")
+    found = decisions(dataset)
+    yes = [i for i, d in enumerate(found) if d == "yes"]
+    no = [i for i, d in enumerate(found) if d is not None and d != "yes"]
+    if not yes or not no:
+        raise ConfigError(f"cannot balance to {share:.0%} d=yes: {len(yes)} yes and {len(no)} no rows with a known decision")
+    rng = np.random.default_rng(seed)
+    keep_yes, keep_no = len(yes), len(no)
+    if len(yes) / (len(yes) + len(no)) > share:
+        keep_yes = int(round(len(no) * share / (1.0 - share)))
+    else:
+        keep_no = int(round(len(yes) * (1.0 - share) / share))
+    chosen = set(rng.choice(yes, keep_yes, replace=False).tolist()) | set(rng.choice(no, keep_no, replace=False).tolist())
+    keep = [i for i, d in enumerate(found) if d is None or i in chosen]
+    report = {"before": {"yes": len(yes), "no": len(no)}, "after": {"yes": keep_yes, "no": keep_no}, "rows": len(keep)}
+    return dataset.select(keep), report
 
 
 def _manifest_features(path: Path):
@@ -288,11 +367,15 @@ def build_samples(
             indices = [item.frame1, *item.between, item.frame2]
             frames = [seq.read_frame(i) for i in indices]
             gt = np.asarray(seq.ground_truth, dtype=np.float64)
+            # Label on the full-resolution frames (the release's rule), then resize for storage only.
+            value, predicted = track_once(get_backbone(), frames, gt[item.frame1], gt[item.frame2], seq.description)
+            full_h, full_w = frames[0].shape[:2]
             frames, boxes = resize_pair(frames, [gt[item.frame1], gt[item.frame2]], config.max_pixels)
-            value, predicted = track_once(get_backbone(), frames, boxes[0], boxes[1], seq.description)
+            scale = np.array([frames[0].shape[1] / full_w, frames[0].shape[0] / full_h] * 2)
+            predicted = np.asarray(predicted, dtype=np.float64) * scale
             rows.append(
                 dict(
-                    sample_id=f"{config.dataset}:{item.sample_id}",
+                    sample_id=f"{config.name or config.dataset}:{item.sample_id}",
                     dataset=config.dataset,
                     sequence=item.sequence,
                     frame1=item.frame1,
