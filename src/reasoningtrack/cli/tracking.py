@@ -74,6 +74,18 @@ def _merge_run_settings(
     return deep_merge(data, parse_overrides(prefixed))
 
 
+def _user_config(cls, path: Path | None) -> dict:
+    """The keys a config file gives (checked, deprecated names renamed), nothing filled in: the
+    profile fills what it leaves out (:func:`reasoningtrack.profiles.apply_profile`)."""
+    if path is None:
+        return {}
+    from ..config import load_yaml
+
+    data = cls._rename_deprecated(load_yaml(path), str(path))
+    cls.from_dict(dict(data), where=str(path))  # a bad file fails here, naming the file
+    return data
+
+
 def _component_settings(backbone, tracker, backbone_opt, tracker_opt, backbone_config, tracker_config, checkpoint,
                         reasoner, reasoner_opt, model, adapter, base_url, prompt) -> dict:
     """The backbone and reasoner keyword arguments of :func:`_merge_run_settings` from the shared
@@ -112,6 +124,7 @@ def track(
     timeout: opt.Timeout = None,
     config: opt.ConfigFile = None,
     set_: opt.Overrides = None,
+    profile: opt.Profile = None,
     no_video: bool = typer.Option(False, "--no-video", help="Do not write video.mp4."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier run in --output (only when the new run completes)."),
     tracker: opt.TrackerAlias = None,
@@ -125,11 +138,12 @@ def track(
     """
     from ..config import ConfigError
     from ..pipeline.config import TrackRunConfig
+    from ..profiles import apply_profile
     from ..pipeline.session import find_description, find_groundtruth, first_groundtruth_box
     from ..datasets.parsing import read_text
 
     try:
-        data = TrackRunConfig.from_yaml(config).to_dict() if config else TrackRunConfig().to_dict()
+        data = _user_config(TrackRunConfig, config)
         if input is not None:
             data["input"] = str(Path(input).resolve())
         if not data.get("input"):
@@ -160,7 +174,7 @@ def track(
         )
         if no_video:
             data["video"] = False
-        run_config = TrackRunConfig.from_dict(data)
+        run_config = TrackRunConfig.from_dict(apply_profile(data, profile, default_reasoner=TrackRunConfig().reasoner))
     except user_errors() as exc:
         fail(str(exc))
     _track_with_progress(run_config, output, overwrite)
@@ -270,6 +284,7 @@ def benchmark(
     result_name: Optional[str] = typer.Option(None, "--result-name", help="Write results/<NAME>_tracking_result/<seq>.txt (the MATLAB toolkits' folder name).", show_default="BACKBONE+REASONER"),
     config: opt.ConfigFile = None,
     set_: opt.Overrides = None,
+    profile: opt.Profile = None,
     workers: int = typer.Option(1, "--workers", help="Worker processes (spawned); with GPUs, worker k uses GPU k mod #GPUs."),
     shard: Optional[str] = typer.Option(None, "--shard", help="Run shard i/N only (0-based; positions i, i+N, ... of the official order).", show_default="all"),
     executor: str = typer.Option("local", "--executor", help="local (processes) or ray (each sequence a Ray task; docs/cluster.md)."),
@@ -292,10 +307,11 @@ def benchmark(
     """
     from ..config import ConfigError
     from ..pipeline.config import BenchmarkConfig
+    from ..profiles import apply_profile
     from ..pipeline.runner import BenchmarkRunner, parse_shard
 
     try:
-        data = BenchmarkConfig.from_yaml(config).to_dict() if config else BenchmarkConfig().to_dict()
+        data = _user_config(BenchmarkConfig, config)
         for key, value in (("dataset", dataset), ("root", root), ("split", split), ("result_name", result_name)):
             if value is not None:
                 data[key] = value
@@ -317,7 +333,7 @@ def benchmark(
             overrides=set_,
             fields=set(BenchmarkConfig().to_dict()),
         )
-        bench_config = BenchmarkConfig.from_dict(data)
+        bench_config = BenchmarkConfig.from_dict(apply_profile(data, profile, default_reasoner=BenchmarkConfig().reasoner))
         if not bench_config.root:
             raise ConfigError("no dataset root: give --root DIR")
         shard_spec = parse_shard(shard)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
 from ..config import Config, ConfigError
+from ..profiles import DEFAULT_PROFILE, PROFILES
 
 __all__ = [
     "IntervalConfig",
@@ -29,6 +30,11 @@ __all__ = [
 
 TRIGGER_NAMES = ("interval", "motion", "confidence")
 POLICY_NAMES = ("static", "initial", "cascaded", "dynamic+static")
+
+
+def _check_profile(name: str) -> None:
+    if name not in PROFILES:
+        raise ConfigError(f"profile: unknown profile {name!r}; valid profiles: {list(PROFILES)}")
 
 
 @dataclass
@@ -184,8 +190,11 @@ class TrackRunConfig(Config):
     reasoner_options: dict[str, Any] = field(default_factory=dict)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     video: bool = True
+    profile: str = DEFAULT_PROFILE
+    """The named profile the pipeline and reasoner settings were resolved from (profiles/)."""
 
     def __post_init__(self):
+        _check_profile(self.profile)
         if self.box is not None and len(self.box) != 4:
             raise ConfigError(f"box must be 4 numbers x,y,w,h, got {self.box}")
 
@@ -209,6 +218,12 @@ class BenchmarkConfig(Config):
     reasoner_options: dict[str, Any] = field(default_factory=dict)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     result_name: str = ""
+    profile: str = DEFAULT_PROFILE
+    """The named profile the pipeline and reasoner settings were resolved from (profiles/)."""
     dataset_fingerprint: str = ""
     """Set by the runner: names and ground truth of the sequences run (datasets/fingerprint.py);
     results are never resumed against other data at the same root."""
+
+    def __post_init__(self):
+        _check_profile(self.profile)
+

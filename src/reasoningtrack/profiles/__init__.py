@@ -15,7 +15,7 @@ import yaml
 
 from ..config import ConfigError
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "SECTIONS", "load_profile"]
+__all__ = ["PROFILES", "DEFAULT_PROFILE", "SECTIONS", "load_profile", "run_layer", "apply_profile"]
 
 PROFILES = ("release", "paper")
 DEFAULT_PROFILE = "paper"
@@ -42,3 +42,49 @@ def load_profile(name: str | None = None) -> dict:
             raise ConfigError(f"{where}: section {section!r} must be a mapping, got {type(value).__name__}")
         out[section] = value
     return out
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _reasoner_fields(reasoner: str) -> set[str]:
+    """Option names the reasoner ``reasoner`` accepts (its factory's ``config_class``; none known: empty)."""
+    import dataclasses
+
+    from ..reasoning import REASONERS
+
+    if not reasoner or reasoner.lower() == "none" or reasoner not in REASONERS:
+        return set()
+    config_class = getattr(REASONERS.get(reasoner), "config_class", None)
+    return {f.name for f in dataclasses.fields(config_class)} if config_class else set()
+
+
+def run_layer(name: str | None, reasoner: str) -> dict:
+    """What profile ``name`` sets in a track or benchmark config: ``profile``, ``pipeline`` and the
+    ``reasoner_options`` that ``reasoner`` accepts (a weight-free reasoner takes no prompt)."""
+    profile = load_profile(name)
+    accepted = _reasoner_fields(reasoner)
+    options = {k: v for k, v in profile["reasoner"].items() if k in accepted}
+    name = DEFAULT_PROFILE if name in (None, "") else str(name).strip().lower()
+    return {"profile": name, "pipeline": profile["pipeline"], "reasoner_options": options}
+
+
+def apply_profile(data: dict, flag: str | None = None, *, default_reasoner: str = "heuristic") -> dict:
+    """A track/benchmark config mapping with its profile filled in beneath it.
+
+    ``data`` holds only what the user gave (a config file's keys, command-line flags, ``--set``);
+    the profile (``flag``, else the ``profile`` key of ``data``, else :data:`DEFAULT_PROFILE`) fills
+    every key ``data`` leaves out: user options always win. ``flag`` and a different ``profile``
+    recorded in ``data`` conflict (a resolved config would silently keep the old rules)."""
+    recorded = data.get("profile")
+    if flag and recorded and str(recorded).strip().lower() != str(flag).strip().lower():
+        raise ConfigError(
+            f"--profile {flag} conflicts with profile {recorded!r} recorded in the config; "
+            "drop --profile, or start from a config without a profile"
+        )
+    reasoner = str(data.get("reasoner") or default_reasoner)
+    return _merge(run_layer(flag or recorded, reasoner), data)

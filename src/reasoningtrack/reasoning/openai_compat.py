@@ -212,3 +212,6 @@ class OpenAIReasoner(Reasoner):
 def build_openai(**options) -> OpenAIReasoner:
     """Registry factory: options are :class:`OpenAIConfig` fields (unknown ones are a ConfigError)."""
     return OpenAIReasoner(OpenAIConfig.from_dict(options, where="openai reasoner"))
+
+
+build_openai.config_class = OpenAIConfig  # the options it takes (profiles fill only these)

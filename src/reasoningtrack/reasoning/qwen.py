@@ -230,3 +230,6 @@ class QwenReasoner(Reasoner):
 def build_qwen(**options) -> QwenReasoner:
     """Registry factory: options are :class:`QwenConfig` fields (unknown ones are a ConfigError)."""
     return QwenReasoner(QwenConfig.from_dict(options, where="qwen reasoner"))
+
+
+build_qwen.config_class = QwenConfig  # the options it takes (profiles fill only these)
