@@ -18,6 +18,7 @@ from typing import Iterable, Mapping, Sequence as Seq
 import numpy as np
 
 from ..datasets.base import Dataset, Sequence
+from .adjustments import describe_adjustments, dropped_curves, non_finite_to_nan
 from .metrics import CurveTable, EvaluationError, SequenceCurves, batch_curves
 from .protocols import Protocol, default_protocol, get_protocol
 from .report import Report, TrackerReport
@@ -89,6 +90,7 @@ def evaluate_trackers(
     skip_missing: bool = False,
     first_row: str = "as-is",
     benchmark: str | None = None,
+    strict: bool = False,
 ) -> Report:
     """Score trackers on a benchmark and return a :class:`Report` (values in percent).
 
@@ -97,7 +99,10 @@ def evaluate_trackers(
     missing from any tracker's results raises :class:`ResultsMissingError` unless
     ``skip_missing``: then it is dropped for every tracker (so all are compared on the same
     sequences) and listed in ``Report.skipped``. Sequences a protocol refuses (P/S: NaN or
-    negative sizes) are listed per tracker in ``TrackerReport.rejected``.
+    negative sizes) are listed per tracker in ``TrackerReport.rejected``; sequences the protocol
+    changed before scoring (empty, cut, padded, rows carried forward, +-inf read as NaN, all-zero
+    curves left out of the mean) in ``TrackerReport.adjusted`` (see :mod:`.adjustments`).
+    ``strict=True`` makes any skipped, rejected or adjusted sequence an :class:`EvaluationError`.
     """
     if not results:
         raise EvaluationError("no tracker results given")
@@ -118,6 +123,12 @@ def evaluate_trackers(
     with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
         loaded = list(pool.map(load, results.items()))
     predictions = {t: boxes for t, (boxes, _) in zip(results, loaded)}
+    infinite: dict[str, dict[str, int]] = {}
+    for tracker, boxes in predictions.items():
+        for name in list(boxes):
+            boxes[name], rows = non_finite_to_nan(boxes[name])
+            if rows:
+                infinite.setdefault(tracker, {})[name] = rows
     missing = {t: lost for t, (_, lost) in zip(results, loaded)}
 
     skipped: dict[str, list[str]] = {}
@@ -139,6 +150,18 @@ def evaluate_trackers(
         curves, rejected = score_tracker(evaluated, predictions[tracker], proto, tracker)
         scored = [s for s in evaluated if s.name in curves]
         table = CurveTable.stack([curves[s.name] for s in scored], proto)
+        adjusted: dict[str, list[str]] = {}
+        for s in evaluated:
+            if s.name in rejected:
+                continue
+            notes = [f"inf: {infinite[tracker][s.name]} row(s) with an infinite value, treated as NaN"] \
+                if s.name in infinite.get(tracker, {}) else []
+            notes += describe_adjustments(predictions[tracker][s.name], s.ground_truth, proto)
+            dropped = dropped_curves(curves[s.name], proto) if s.name in curves else []
+            if dropped and not any(n.startswith("empty result file") for n in notes):
+                notes.append(f"all-zero {'/'.join(dropped)} curve left out of the {'/'.join(dropped)} mean")
+            if notes:
+                adjusted[s.name] = notes
         per_attribute = {}
         for attr in attribute_names:
             rows = np.array([i for i, s in enumerate(scored) if s.attributes.get(attr)], dtype=np.intp)
@@ -150,14 +173,19 @@ def evaluate_trackers(
             per_sequence=dict(zip((s.name for s in scored), table.row_scores(proto))),
             per_attribute=per_attribute,
             rejected=rejected,
+            adjusted=adjusted,
         )
 
     with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
         trackers = dict(zip(results, pool.map(score, results)))
-    return Report(
+    report = Report(
         benchmark=bench,
         protocol=proto,
         trackers=trackers,
         sequences=[s.name for s in evaluated],
         skipped=skipped,
     )
+    if strict and report.notes():
+        raise EvaluationError("strict: the protocol would drop, cut, pad or repair results -- "
+                              + "; ".join(report.notes()))
+    return report
