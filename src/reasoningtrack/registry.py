@@ -54,6 +54,11 @@ class Registry(Generic[T]):
     def help(self, name: str) -> str:
         return self._entry(name).help
 
+    def module_of(self, name: str) -> str:
+        """The module that defines ``name``'s entry, without importing it (layering checks)."""
+        target = self._entry(name).target
+        return target.partition(":")[0] if isinstance(target, str) else target.__module__
+
     def _entry(self, name: str) -> _Entry:
         key = name.lower()
         if key not in self._entries:

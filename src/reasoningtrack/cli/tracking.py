@@ -413,10 +413,11 @@ def _benchmark_with_progress(runner, evaluate: bool) -> None:
     if evaluate and not outcomes:
         console.print("nothing to evaluate: no sequence selected")
     elif evaluate:
+        from ..app import evaluate_run
         from ..evaluation import EvaluationError
 
         try:
-            report = runner.evaluate_results()
+            report = evaluate_run(runner)
         except (EvaluationError, FileNotFoundError) as exc:
             fail(f"evaluation failed: {exc}", code=1)
         console.print(f"evaluation written to {runner.output / 'report.json'}", highlight=False)

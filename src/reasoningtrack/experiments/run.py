@@ -79,6 +79,7 @@ class ExperimentRunner:
             write_text_atomic(saved, dump_yaml(mine))
 
     def run(self) -> list[VariantOutcome]:
+        from ..app import evaluate_run
         from ..pipeline.config import BenchmarkConfig
         from ..pipeline.runner import BenchmarkRunner
 
@@ -109,7 +110,7 @@ class ExperimentRunner:
                     failed_sequences=[o.name for o in failed]))
                 continue
             try:
-                runner.evaluate_results()
+                evaluate_run(runner)
             except Exception as exc:  # noqa: BLE001 -- evaluation errors are the variant's failure
                 self.outcomes.append(VariantOutcome(variant.name, "failed", error=f"evaluation: {type(exc).__name__}: {exc}"))
                 continue

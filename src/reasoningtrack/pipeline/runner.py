@@ -328,7 +328,8 @@ def remove_stale_temporaries(plan: RunPlan, names: list[str], run_files: bool = 
 
 @dataclass
 class BenchmarkRunner:
-    """Plan, run (local processes or Ray), record failures, evaluate."""
+    """Plan, run (local processes or Ray), record failures (scoring a finished run is
+    :func:`reasoningtrack.app.evaluate_run`)."""
 
     config: BenchmarkConfig
     output: Path
@@ -397,8 +398,10 @@ class BenchmarkRunner:
         self.config = dataclasses.replace(self.config, dataset_fingerprint=found)
         self.plan.config = self.config
 
-    def prepare_output(self) -> None:
-        """Check that the folder holds this configuration's results (or none) and save the config."""
+    def prepare_output(self, exclusive: bool = False) -> None:
+        """Check that the folder holds this configuration's results (or none) and save the config.
+        ``exclusive`` (the folder's lock is ours alone): a saved config without any sequence file
+        (a run that stopped before its first sequence, e.g. on a bad option) is replaced."""
         from ..config import load_yaml
         from ..fileio import atomic_write_text
 
@@ -407,7 +410,9 @@ class BenchmarkRunner:
         mine = self.config.to_dict()
         if saved_path.is_file():
             saved = load_yaml(saved_path)
-            if saved != mine:
+            if saved != mine and exclusive and not self._has_sequence_files():
+                atomic_write_text(saved_path, self.config.to_yaml())
+            elif saved != mine:
                 keys = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
                 if keys == ["dataset_fingerprint"]:
                     raise ConfigError(
@@ -422,6 +427,21 @@ class BenchmarkRunner:
         else:
             atomic_write_text(saved_path, self.config.to_yaml())
 
+    def _has_sequence_files(self) -> bool:
+        folders = (self.plan.results_root, self.output / "reasoning", self.output / "timings")
+        return any(path.is_file() for folder in folders if folder.is_dir() for path in folder.rglob("*"))
+
+    def check_component_names(self) -> None:
+        """Unknown backbone/reasoner names fail before the folder is touched (registries only;
+        options are checked when the components are built)."""
+        from ..reasoning import REASONERS
+        from ..trackers import BACKBONES
+        from .session import NO_REASONER
+
+        BACKBONES.module_of(self.config.backbone)
+        if self.config.reasoner.lower() != NO_REASONER:
+            REASONERS.module_of(self.config.reasoner)
+
     def remove_stale_temporaries(self, names: list[str]) -> None:
         """Temporary files of a killed run (its own sequences only: other shards may be writing)."""
         remove_stale_temporaries(self.plan, names, run_files=self.shard is None)
@@ -433,12 +453,13 @@ class BenchmarkRunner:
         from .locks import FolderLock, SequenceClaims
         from .signals import terminate_on_signals
 
+        self.check_component_names()
         names = self.sequence_names()
         self.fingerprint_dataset()
         exclusive = not self.shared and self.shard is None
         self.output.mkdir(parents=True, exist_ok=True)
         with terminate_on_signals(), FolderLock(self.output, shared=not exclusive):
-            self.prepare_output()
+            self.prepare_output(exclusive)
             if exclusive:  # no one else can be working here: every claim and temporary is stale
                 SequenceClaims(self.output).clear()
             if not self.shared:
@@ -560,20 +581,6 @@ class BenchmarkRunner:
                 for o in self.failures]
         atomic_write_text(path, json.dumps(data, indent=1) + "\n")
 
-    def evaluate_results(self) -> dict:
-        """Score the results with the benchmark's official protocol and write report.json."""
-        from ..evaluation import evaluate_trackers
-        from ..fileio import atomic_write_text
-
-        dataset = load_dataset(self.config)
-        names = [o.name for o in self.outcomes if o.ok and o.elsewhere is None]
-        report = evaluate_trackers(dataset.select(names), {self.tracker_label: self.plan.result_file(names[0]).parent} if names else {},
-                                   benchmark=self.config.dataset)
-        payload = {"dataset": self.config.dataset, "split": self.config.split, **report.to_dict(), "sequences": report.sequences}
-        payload["reasoning"] = self.reasoning_counts(names)
-        atomic_write_text(self.output / "report.json", json.dumps(payload, indent=1, default=_jsonable) + "\n")
-        return payload
-
     def reasoning_counts(self, names: list[str]) -> dict:
         """What the reasoner did, from the sequences' records: totals and, per sequence with a
         failed call, its failures by kind (report.json ``reasoning``)."""
@@ -623,16 +630,6 @@ def _is_configuration_error(exc: BaseException) -> bool:
     from ..trackers.base import BackboneError
 
     return isinstance(exc, (ConfigError, RegistryError, BackboneError, ReasonerError, DatasetError))
-
-
-def _jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to report.json")
 
 
 class _Forward:
