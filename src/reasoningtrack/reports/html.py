@@ -259,7 +259,7 @@ let m = '<tr><th>Run</th><th>SR (AUC)</th><th>' + esc(D.pr_label) + '</th><th>' 
 for (const r of D.runs) m += '<tr class="run"><td>' + esc(r.label) + '</td><td>' + f2(r.overall.SR) + '</td><td>' + f2(r.overall.PR) + '</td><td>' + f2(r.overall.NPR) + '</td><td>' + r.reasoning.calls + '</td><td>' + r.reasoning.updates + '</td><td>' + r.reasoning.failed + '</td><td>' + f2(r.fps) + '</td></tr>';
 document.getElementById('metrics').innerHTML = m;
 const curve = (id, key, x, title, xt) => Plotly.newPlot(id, D.runs.map(r => ({x: x, y: r[key], mode: 'lines', name: r.label + ' [' + (key === 'success' ? r.overall.SR : r.overall.PR).toFixed(1) + ']'})),
-  {title: title, xaxis: {title: xt}, yaxis: {range: [0, 1]}, margin: {t: 40}}, {displaylogo: false});
+  {title: {text: title}, xaxis: {title: {text: xt}}, yaxis: {range: [0, 1]}, margin: {t: 40}}, {displaylogo: false});
 curve('success', 'success', D.success_x, 'Success plot', 'Overlap threshold');
 curve('precision', 'precision', D.precision_x, 'Precision plot', 'Location error threshold (px)');
 if (D.sweep) {
@@ -267,7 +267,7 @@ if (D.sweep) {
   const numeric = D.sweep.values.every(v => typeof v === 'number');
   const xs = numeric ? D.sweep.values : D.sweep.names;
   Plotly.newPlot('sweep', ['SR', 'PR', 'NPR'].map(k => ({x: xs, y: D.sweep.metrics[k], mode: 'lines+markers', name: k})),
-    {title: 'Score vs ' + D.sweep.key, xaxis: {title: D.sweep.key, type: numeric && Math.max(...xs) / Math.max(Math.min(...xs), 1e-9) > 20 ? 'log' : '-'}, margin: {t: 40}}, {displaylogo: false});
+    {title: {text: 'Score vs ' + D.sweep.key}, xaxis: {title: {text: D.sweep.key}, type: numeric && Math.max(...xs) / Math.max(Math.min(...xs), 1e-9) > 20 ? 'log' : '-'}, margin: {t: 40}}, {displaylogo: false});
 }
 const sel = document.getElementById('runsel');
 D.runs.forEach((r, i) => { const o = document.createElement('option'); o.value = i; o.textContent = r.label; sel.appendChild(o); });
@@ -307,9 +307,14 @@ function openSeq(n) {
   traces.push({x: s.events.map(e => e.frame), y: s.events.map(() => 1.05), mode: 'markers', name: 'reasoning events',
     marker: {size: 12, symbol: 'triangle-down', color: s.events.map(e => COLORS[e.status] || '#555')},
     customdata: s.events.map((e, k) => k), text: s.events.map(e => e.status + ': ' + (e.text_applied || e.answer || '')), hoverinfo: 'x+text'});
-  Plotly.newPlot('timeline', traces, {title: 'IoU and score along the frames', xaxis: {title: 'frame'}, yaxis: {range: [0, 1.12]}, margin: {t: 40}, hovermode: 'closest'}, {displaylogo: false});
+  Plotly.newPlot('timeline', traces, {title: {text: 'IoU and score along the frames'}, xaxis: {title: {text: 'frame'}}, yaxis: {range: [0, 1.12]}, margin: {t: 40}, hovermode: 'closest'}, {displaylogo: false});
   const tl = document.getElementById('timeline');
-  const pick = ev => { const p = ev.points.find(p => p.curveNumber === traces.length - 1); if (p) showEvent(n, r.label, p.customdata); };
+  const pick = ev => {
+    const p = ev.points.find(p => p.curveNumber === traces.length - 1);
+    if (p) return showEvent(n, r.label, p.customdata);
+    const k = ev.points.length ? s.events.findIndex(e => e.frame === ev.points[0].x) : -1;  // the line's point at a marker's frame
+    if (k >= 0) showEvent(n, r.label, k);
+  };
   tl.on('plotly_click', pick); tl.on('plotly_hover', pick);
   document.getElementById('video').innerHTML = s.video ? '<video controls width="560" src="' + esc(s.video) + '"></video>' : '';
   document.getElementById('event').textContent = s.events.length ? 'Click a reasoning marker.' : 'No reasoning event in this sequence.';
