@@ -53,11 +53,11 @@ def test_info_counts_and_mismatches(synth_root, tmp_path):
     original = gt.read_text()
     try:
         gt.write_text("".join(original.splitlines(keepends=True)[:20]))
-        short = CliRunner().invoke(app, ["data", "info", "-d", "tnllt", "--root", str(synth_root)], terminal_width=200)
+        short = CliRunner().invoke(app, ["data", "info", "-d", "synthetic", "--root", str(synth_root)], terminal_width=200)
         assert short.exit_code == 0 and "synth-test-0000: 20 ground-truth rows for 24 frames" in short.output
         assert "24 absent flags for 20 ground-truth rows" in short.output
         gt.write_text("1,2,3\n")
-        broken = CliRunner().invoke(app, ["data", "info", "-d", "tnllt", "--root", str(synth_root)], terminal_width=300)
+        broken = CliRunner().invoke(app, ["data", "info", "-d", "synthetic", "--root", str(synth_root)], terminal_width=300)
         assert broken.exit_code == 1 and "groundtruth.txt:1" in broken.output
     finally:
         gt.write_text(original)

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from reasoningtrack.datasets import DATASETS, DatasetError
-from reasoningtrack.datasets.tnllt import TNLLT
+from reasoningtrack.datasets.tnllt import ATTRIBUTES, TNLLT
+
+FLAGS = "0,1,0,0,1,0,0,0,0,0,0,0,0,0,1\n"  # 15 flags: ROT, IV and AS set
+
+
+class Layout(TNLLT):
+    """Other data in TNLLT's layout: the split comes from the root (the synthetic world does this)."""
+
+    split_lists = None
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +28,7 @@ def real_splits(shared_data) -> dict[str, list[str]]:
 
 
 def make_sequence(folder: Path, frames: int = 4, absent_flags: str | None = None, gt_rows: int | None = None,
-                  attributes: str = "0,1,0,0,1\n", language: str = "the black car on the road\n") -> Path:
+                  attributes: str = FLAGS, language: str = "the black car on the road\n") -> Path:
     (folder / "imgs").mkdir(parents=True)
     for i in range(1, frames + 1):
         (folder / "imgs" / f"{i:05d}.png").write_bytes(b"")  # listing only; never decoded here
@@ -32,14 +40,13 @@ def make_sequence(folder: Path, frames: int = 4, absent_flags: str | None = None
     return folder
 
 
-def test_list_files_with_the_real_split_names(tmp_path, real_splits):
-    for split, names in real_splits.items():
-        (tmp_path / f"{split}.txt").write_text("\n".join(names) + "\n")
+def test_official_split_lists_ship_with_the_package(tmp_path, real_splits):
     train_name, test_name = real_splits["train"][0], real_splits["test"][0]
     make_sequence(tmp_path / train_name, absent_flags="1\n1\n0\n1\n")
     make_sequence(tmp_path / "TNLLT_test" / test_name)
+    (tmp_path / "test.txt").write_text("not_a_tnllt_sequence\n")  # a root list never decides the split
     test = DATASETS.build("tnllt", root=tmp_path, split="test")
-    assert test.sequence_names() == real_splits["test"]
+    assert test.sequence_names() == real_splits["test"]  # all 50, in the official order
     train = TNLLT(tmp_path, "train")
     assert train.sequence_names() == real_splits["train"]
     assert TNLLT(tmp_path, "all").sequence_names() == real_splits["train"] + real_splits["test"]
@@ -49,25 +56,33 @@ def test_list_files_with_the_real_split_names(tmp_path, real_splits):
     np.testing.assert_array_equal(seq.visible, [True, True, False, True])
     np.testing.assert_array_equal(seq.ground_truth[1], [11, 21, 30, 40])
     assert seq.description == "the black car on the road"
-    assert seq.attributes == {"A1": False, "A2": True, "A3": False, "A4": False, "A5": True}
+    # the toolkit's names, in its order (run_tracker_performance_evaluation.m, att_fig_name)
+    assert list(seq.attributes) == list(ATTRIBUTES) == "CM ROT DEF FOC IV OV POC VC SV BC MB ARC LR FM AS".split()
+    assert [k for k, v in seq.attributes.items() if v] == ["ROT", "IV", "AS"]
     assert [p.name for p in seq.frames] == ["00001.png", "00002.png", "00003.png", "00004.png"]
     assert test.load(test_name).split == "test"
     assert TNLLT(tmp_path, "all").load(test_name).split == "test"
     with pytest.raises(DatasetError, match="no folder for sequence") as info:
-        test.load(real_splits["test"][1])
+        test.load(real_splits["test"][1])  # a partial copy: listed, but not there
     assert "TNLLT_test" in str(info.value)
 
 
-def test_split_subfolders_and_plain_root(tmp_path, real_splits):
+def test_folder_contents_never_decide_a_tnllt_split(tmp_path, real_splits):
+    for name in real_splits["test"][:2]:
+        make_sequence(tmp_path / name)
+    assert TNLLT(tmp_path, "train").sequence_names() == real_splits["train"]  # not the two folders
+
+
+def test_layout_split_subfolders_and_plain_root(tmp_path, real_splits):
     names = real_splits["test"][:2]
     for name in names:
         make_sequence(tmp_path / "sub" / "TNLLT_test" / name)
     make_sequence(tmp_path / "sub" / "TNLLT_train" / real_splits["train"][5])
-    assert TNLLT(tmp_path / "sub", "test").sequence_names() == sorted(names)
-    assert TNLLT(tmp_path / "sub", "train").sequence_names() == [real_splits["train"][5]]
+    assert Layout(tmp_path / "sub", "test").sequence_names() == sorted(names)
+    assert Layout(tmp_path / "sub", "train").sequence_names() == [real_splits["train"][5]]
     for name in names:
         make_sequence(tmp_path / "plain" / name)
-    plain = TNLLT(tmp_path / "plain", "train")  # no split information: the root's folders
+    plain = Layout(tmp_path / "plain", "train")  # no split information: the root's folders
     assert plain.sequence_names() == sorted(names)
     assert plain.load(names[0]).split == "train"
 
@@ -130,13 +145,13 @@ def test_split_errors(tmp_path):
     (tmp_path / "train.txt").write_text("a\nb\n")
     (tmp_path / "test.txt").write_text("b\n")
     with pytest.raises(DatasetError, match="both the train and test"):
-        TNLLT(tmp_path, "all").sequence_names()
+        Layout(tmp_path, "all").sequence_names()
     (tmp_path / "test.txt").write_text("c\nc\n")
     with pytest.raises(DatasetError, match="already listed on line 1"):
-        TNLLT(tmp_path, "test").sequence_names()
+        Layout(tmp_path, "test").sequence_names()
     (tmp_path / "train.txt").unlink()
     with pytest.raises(DatasetError, match="no train split under"):
-        TNLLT(tmp_path, "train").sequence_names()
+        Layout(tmp_path, "train").sequence_names()
     with pytest.raises(DatasetError, match="unknown split"):
         TNLLT(tmp_path, "val")
     with pytest.raises(DatasetError, match="root folder not found"):

@@ -711,6 +711,7 @@ class SyntheticDataset(TNLLT):
 
     name = "synthetic"
     attribute_names = tuple(ATTRIBUTES)
+    split_lists = None  # its own train.txt / test.txt under the root
 
     def load(self, name: str) -> Sequence:
         seq = super().load(name)

@@ -7,17 +7,21 @@ Per sequence folder::
     absent_label.txt       one flag per frame, INVERTED w.r.t. LaSOT: 1 = present, 0 = absent
                            (the release's evaluation deletes frames whose flag is 0); stored
                            here as ``absent = True`` where the file says 0
-    attributes.txt         0/1 flags (names from ``attribute_names`` or ``A1..An``: the official
-                           names are not published with the files) or attribute codes
+    attributes.txt         15 0/1 flags named as the release's toolkit names them
+                           (TNLLT_Evaluation_Toolkit/run_tracker_performance_evaluation.m,
+                           ``att_fig_name``: CM ROT DEF FOC IV OV POC VC SV BC MB ARC LR FM AS),
+                           or attribute codes
     language.txt           the description
 
-Split membership, first rule that applies:
+Split membership: the official 150/50 lists shipped in ``datasets/splits/tnllt/`` (from the
+release; see the README there), in their order. The folders present under the root never decide a
+split: a partial copy lists every official name and fails, naming the folder, on a missing one.
+Loaders of other data in this layout (``split_lists = None``, e.g. the synthetic world) take, first
+rule that applies:
 
-1. list files ``<root>/train.txt`` / ``<root>/test.txt`` (one name per line; the official split
-   is published in the release as such lists);
+1. list files ``<root>/train.txt`` / ``<root>/test.txt`` (one name per line);
 2. subfolders ``<root>/TNLLT_train/`` / ``<root>/TNLLT_test/`` (their sequence folders);
-3. otherwise every folder of ``<root>`` is a sequence of whichever split is asked for (the root
-   carries no split information).
+3. otherwise every folder of ``<root>`` is a sequence of whichever split is asked for.
 
 A listed sequence's folder is looked up in ``<root>/<name>``, ``<root>/<split>/<name>`` and
 ``<root>/TNLLT_<split>/<name>``. Split ``all`` is train followed by test.
@@ -29,12 +33,27 @@ Every file is required; a missing or malformed one raises :class:`DatasetError` 
 from __future__ import annotations
 
 from functools import partial
+from importlib import resources
 from pathlib import Path
 
 from .base import Dataset, DatasetError, Sequence
 from .parsing import list_images, read_attribute_file, read_box_table, read_flags, read_name_list, read_text
 
-__all__ = ["TNLLT"]
+__all__ = ["TNLLT", "ATTRIBUTES", "official_split"]
+
+#: The release toolkit's attribute codes, in the order of the flags in ``attributes.txt``
+#: (TNLLT_Evaluation_Toolkit/run_tracker_performance_evaluation.m, ``att_fig_name``).
+ATTRIBUTES = ("CM", "ROT", "DEF", "FOC", "IV", "OV", "POC", "VC", "SV", "BC", "MB", "ARC", "LR", "FM", "AS")
+
+
+def official_split(dataset: str, split: str) -> list[str]:
+    """The sequence names of a split list shipped in ``datasets/splits/<dataset>/<split>.txt``."""
+    folder = resources.files("reasoningtrack.datasets.splits").joinpath(dataset)
+    resource = folder.joinpath(f"{split}.txt")
+    if not resource.is_file():
+        raise DatasetError(f"{dataset}: no official {split} split list shipped with the package")
+    with resources.as_file(resource) as path:
+        return read_name_list(path, f"official {dataset} {split} list", required=True)
 
 
 class TNLLT(Dataset):
@@ -42,7 +61,9 @@ class TNLLT(Dataset):
 
     name = "tnllt"
     splits = ("train", "test", "all")
-    attribute_names: tuple[str, ...] = ()
+    attribute_names: tuple[str, ...] = ATTRIBUTES
+    #: Shipped split lists (``datasets/splits/<split_lists>/``); None: the root's lists or folders.
+    split_lists: str | None = "tnllt"
 
     def __init__(self, root, split: str = "test", attribute_names: tuple[str, ...] | list[str] | None = None):
         super().__init__(root, split)
@@ -55,6 +76,8 @@ class TNLLT(Dataset):
     # --------------------------------------------------------------------------- split lists
 
     def _split_names(self, split: str) -> list[str]:
+        if self.split_lists is not None:
+            return official_split(self.split_lists, split)
         list_file = self.root / f"{split}.txt"
         if list_file.is_file():
             return read_name_list(list_file, f"{self.name} {split} list")
@@ -64,9 +87,13 @@ class TNLLT(Dataset):
         return []
 
     def _split_source(self, split: str) -> bool:
+        if self.split_lists is not None:
+            return True
         return (self.root / f"{split}.txt").is_file() or (self.root / f"TNLLT_{split}").is_dir()
 
     def _has_split_info(self) -> bool:
+        if self.split_lists is not None:
+            return True
         return any(
             (self.root / f"{s}.txt").is_file() or (self.root / f"TNLLT_{s}").is_dir() for s in ("train", "test")
         )
