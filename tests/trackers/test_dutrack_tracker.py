@@ -214,3 +214,22 @@ def test_fused_attention_and_bf16_options(ref, shared_data, params):
     for _, frame in frames[1:]:
         prediction = half.track(frame)
         assert prediction.box.dtype == np.float64 and np.all(np.isfinite(prediction.box))
+
+
+def test_box_outside_the_frame_and_a_frame_size_change_are_clear_errors(tracker, ref, shared_data, params):
+    """As the OpenCV backbones: the initial box must touch the frame, and every frame of a sequence
+    must have the first frame's size (a resized frame would silently shift every box)."""
+    from reasoningtrack.trackers.base import BackboneError
+
+    frames = _frames(ref, shared_data, params, "Crossing")
+    first, second = next(frames), next(frames)
+    height, width = first.shape[:2]
+    for box in ([width + 5, 10, 20, 30], [-40, 10, 30, 30], [10, height, 20, 30]):
+        with pytest.raises(BackboneError, match=rf"initial box .* lies outside the {width}x{height} frame"):
+            tracker.initialize(first, box, TEXT)
+    tracker.initialize(first, [-10, -10, 30, 60], TEXT)  # partly outside: kept, as the official crop pads it
+    tracker.track(second)
+    bigger = np.zeros((height + 16, width, 3), dtype=np.uint8)
+    with pytest.raises(BackboneError, match=rf"frame 3 of the sequence is {width}x{height + 16}, but frame 1 was {width}x{height}"):
+        tracker.track(bigger)
+

@@ -154,3 +154,13 @@ def test_config_options_and_errors(tmp_path):
         BACKBONES.build("csrt").initialize(frames[0], [500, 500, 10, 10])
     with pytest.raises(BackboneError, match="w,h > 0"):
         BACKBONES.build("csrt").initialize(frames[0], [10, 10, 0, 5])
+
+
+def test_opencv_backbone_rejects_a_frame_size_change():
+    csrt = BACKBONES.build("csrt")
+    frame = np.zeros((120, 160, 3), dtype=np.uint8)
+    frame[40:80, 60:100] = 255
+    csrt.initialize(frame, [60, 40, 40, 40])
+    csrt.track(frame)
+    with pytest.raises(BackboneError, match=r"csrt: frame 3 of the sequence is 160x100, but frame 1 was 160x120"):
+        csrt.track(frame[:100])

@@ -140,11 +140,18 @@ class OpenCVTracker(Backbone):
             raise BackboneError(f"{self.name}: OpenCV could not initialise on box {box.tolist()}: {exc}") from exc
         self._tracker = tracker
         self._last_box = box.copy()
+        self._size = (height, width)
+        self._frame_number = 1
 
     def track(self, frame: np.ndarray) -> Prediction:
         if self._tracker is None:
             raise BackboneError(f"{self.name}: track() called before initialize()")
         bgr = self._to_bgr(frame)
+        self._frame_number += 1
+        if bgr.shape[:2] != self._size:
+            raise BackboneError(
+                f"{self.name}: frame {self._frame_number} of the sequence is {bgr.shape[1]}x{bgr.shape[0]}, but frame 1 "
+                f"was {self._size[1]}x{self._size[0]}: every frame of a sequence must have the same size")
         try:
             found, rect = self._tracker.update(bgr)
         except _cv2().error:

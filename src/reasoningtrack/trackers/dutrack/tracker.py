@@ -93,6 +93,7 @@ class DUTrackBackbone(Backbone):
         self._query: torch.Tensor | None = None
         self._state: list[float] | None = None
         self._frame_number = 0
+        self._size: tuple[int, int] | None = None
         self.last_debug = None
 
     def initialize(self, frame: np.ndarray, box, text: str | None = None) -> None:
@@ -101,6 +102,12 @@ class DUTrackBackbone(Backbone):
         box = [float(v) for v in np.asarray(box, dtype=np.float64).reshape(-1)]
         if len(box) != 4 or not (box[2] > 0 and box[3] > 0) or not np.all(np.isfinite(box)):
             raise BackboneError(f"initial box must be x,y,w,h with positive width and height, got {box}")
+        height, width = frame.shape[:2]
+        # As the OpenCV backbones: at least one pixel of the box inside the frame. A box that only
+        # partly leaves the frame is kept as given (the official crop pads it).
+        if min(box[0] + box[2], width) - max(box[0], 0) < 1 or min(box[1] + box[3], height) - max(box[1], 0) < 1:
+            raise BackboneError(f"DUTrack: initial box {box} lies outside the {width}x{height} frame (frame 1)")
+        self._size = (height, width)
         self.set_text(text)
         self._memory.append(self._crop_template(frame, box))
         self._state = box
@@ -159,6 +166,10 @@ class DUTrackBackbone(Backbone):
         cfg = self.config
         height, width = frame.shape[:2]
         self._frame_number += 1
+        if (height, width) != self._size:
+            raise BackboneError(
+                f"DUTrack: frame {self._frame_number + 1} of the sequence is {width}x{height}, but frame 1 was "
+                f"{self._size[1]}x{self._size[0]}: every frame of a sequence must have the same size")
         search_crop, geometry = self._crop(frame, self._state, cfg.search_factor, cfg.search_size)
         chosen = select_templates(self._frame_number, len(self._memory), cfg.template_number)
         prefix = 1 if self._query is None else self._query.shape[1]
