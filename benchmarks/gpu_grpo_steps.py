@@ -103,7 +103,9 @@ def main(argv=None) -> dict:
     batch = args.prompts_per_step * args.generations
     cfg = GRPOConfig(
         model=str(model_dir), output_dir=str(workdir / "out"), max_steps=args.steps, learning_rate=1e-6,
-        per_device_train_batch_size=batch, gradient_accumulation_steps=1, num_generations=args.generations,
+        per_device_train_batch_size=batch, prompts_per_step=args.prompts_per_step,
+        prompts_per_rollout=args.prompts_per_step, num_generations=args.generations, min_pixels=0,
+        max_prompt_length=None, prompt_layout="inference",
         max_completion_length=args.completion_length, max_pixels=pixels, prompt=str(prompt_file),
         gradient_checkpointing=args.gradient_checkpointing, precision="auto" if args.device == "cuda" else "fp32",
         lora=LoraSettings(enabled=args.lora), rewards=toy_reward_config(), logging_steps=1,

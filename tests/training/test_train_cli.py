@@ -44,8 +44,8 @@ def _run(args):
 def test_help_documents_the_commands():
     for group, command, words in [
         ("train", "sft", ["lr 5e-5 cosine", "--lora", "--full", "accelerate launch"]),
-        ("train", "grpo", ["0.1 format", "--reward-preset", "use_vllm", "SFT output folder"]),
-        ("data", "build", ["IoU(old text)", "--min-gap", "--track-steps"]),
+        ("train", "grpo", ["0.1 format", "--profile", "--print-config", "use_vllm", "SFT output folder"]),
+        ("data", "build", ["IoU(old text)", "--min-gap", "--track-steps", "--profile", "full resolution"]),
         ("data", "teach", ["strict", "--base-url"]),
         ("data", "import-release", ["LLaMA-Factory"]),
         ("data", "export-release", ["byte for byte"]),
@@ -73,6 +73,7 @@ def test_full_sft_then_lora_grpo_on_cpu_and_both_load_in_the_reasoner(tiny):
     _run(
         ["train", "grpo", str(root / "data"), "--model", str(sft_out), "--output-dir", str(grpo_out), "--lora",
          "--backbone", "toy", *common, "--set", "num_generations=2", "--set", "per_device_train_batch_size=4",
+         "--set", "prompts_per_step=2", "--set", "prompts_per_rollout=2", "--set", "min_pixels=0",
          "--set", "max_completion_length=12", "--set", "lora.r=4", "--set", "gradient_checkpointing=false"]
     )
     record = json.loads((grpo_out / TRAINING_RECORD).read_text())
@@ -101,6 +102,68 @@ def test_configs_validate_and_precision_is_chosen_for_cpu():
     assert sft.per_device_train_batch_size * sft.gradient_accumulation_steps == 8 and not sft.lora.enabled
     grpo = GRPOConfig()
     assert (grpo.num_generations, grpo.learning_rate, grpo.beta, grpo.temperature, grpo.top_p) == (5, 1e-6, 1e-2, 1.0, 0.99)
-    assert grpo.max_pixels == 512 * 512 and grpo.rewards.iou_weight > 0
-    assert GRPOConfig.from_dict({"rewards": {"iou_weight": 0}}).rewards == RewardConfig.preset("release")
     assert GRPOConfig().with_overrides(["lora.enabled=true", "beta=0.04"]).lora.enabled
+    with pytest.raises(ConfigError, match="multiple of prompts_per_step"):
+        GRPOConfig(prompts_per_rollout=200, prompts_per_step=128)
+    with pytest.raises(ConfigError, match="contradicts prompts_per_step"):
+        GRPOConfig(gradient_accumulation_steps=7).batch_plan(1)
+    # Two processes halve the accumulation; the generation batch stays 256 prompts x 5.
+    assert GRPOConfig().batch_plan(2) == {
+        "gradient_accumulation_steps": 80, "steps_per_generation": 160, "generation_batch_size": 1280,
+        "optimizer_steps_per_rollout": 2, "num_processes": 2,
+    }
+
+
+def _printed(args):
+    import yaml
+
+    return yaml.safe_load(_run(args).output)
+
+
+def test_print_config_release_profile_has_the_release_numbers():
+    grpo = _printed(["train", "grpo", "--print-config", "--profile", "release"])
+    assert grpo["profile"] == "release"
+    release = dict(
+        num_generations=5, temperature=1.0, top_p=0.99, learning_rate=1e-6, lr_scheduler_type="constant",
+        warmup_steps=0, weight_decay=1e-2, beta=1e-2, epsilon=0.2, epsilon_high=0.3, prompts_per_rollout=256,
+        prompts_per_step=128, max_completion_length=2048, max_prompt_length=4096, min_pixels=59536,
+        max_pixels=262144, num_train_epochs=2, freeze_vision=False, loss_type="dapo", prompt_layout="release",
+        reward_weights=[0.1, 0.1, 0.0, 0.15],
+    )
+    assert {k: grpo[k] for k in release} == release
+    assert grpo["lora"]["enabled"] is False
+    assert grpo["rewards"]["iou_threshold"] == 0.61
+    # TRL's batch settings for one process: 128 x 5 completions per step, 256 x 5 per generation.
+    assert grpo["derived"]["gradient_accumulation_steps"] * grpo["per_device_train_batch_size"] == 640
+    assert grpo["derived"]["generation_batch_size"] == 1280 and grpo["derived"]["optimizer_steps_per_rollout"] == 2
+
+    sft = _printed(["train", "sft", "--print-config", "--profile", "release"])
+    want = dict(
+        learning_rate=5e-5, lr_scheduler_type="cosine", warmup_steps=0, num_train_epochs=3,
+        per_device_train_batch_size=1, gradient_accumulation_steps=8, max_length=4096, freeze_vision=True,
+        conversation="llamafactory", instruction="release-sft",
+    )
+    assert {k: sft[k] for k in want} == want and sft["lora"]["enabled"] is False
+
+
+def test_profiles_defaults_and_precedence(tmp_path):
+    from reasoningtrack.profiles import load_profile
+    from reasoningtrack.training.config import SampleConfig, resolve_config
+
+    # The dataclass defaults are the default (paper) profile; paper differs from release by the IoU weight.
+    paper, release = load_profile("paper"), load_profile("release")
+    for cls, section in ((SampleConfig, "data"), (SFTConfig, "sft"), (GRPOConfig, "grpo")):
+        assert resolve_config(cls, profile="paper") == cls(), section
+    assert release["grpo"]["rewards"]["iou_weight"] == 0.0 < paper["grpo"]["rewards"]["iou_weight"]
+    assert GRPOConfig().rewards.iou_weight == paper["grpo"]["rewards"]["iou_weight"]
+    # Options beat --set, which beats the file, which beats the profile; the printed file loads back.
+    printed = _printed(["train", "grpo", "--print-config", "--profile", "release", "--set", "beta=0.02"])
+    (tmp_path / "grpo.yaml").write_text(__import__("yaml").safe_dump(printed))
+    again = _printed(["train", "grpo", "--print-config", "--config", str(tmp_path / "grpo.yaml"), "--set",
+                      "reward_weights=[0.1,0.1,0.3,0.15]", "--max-steps", "5"])
+    assert again["profile"] == "release" and again["beta"] == 0.02 and again["max_steps"] == 5
+    assert again["reward_weights"] == [0.1, 0.1, 0.3, 0.15]
+    result = runner.invoke(app, ["train", "grpo", "--print-config", "--profile", "nope"])
+    assert result.exit_code != 0 and "nope" in result.output
+    result = runner.invoke(app, ["train", "grpo"])
+    assert result.exit_code == 2 and "missing DATA" in result.output

@@ -58,3 +58,56 @@ def test_import_then_export_release_is_identical(shared_data, tmp_path):
     _run(["data", "import-release", source, "--out", tmp_path / "imported", "--image-root", tmp_path])
     _run(["data", "export-release", tmp_path / "imported", tmp_path / "again.json"])
     assert (tmp_path / "again.json").read_bytes() == source.read_bytes()
+
+
+def test_exported_instruction_is_the_release_text_for_all_997_samples(shared_data, tmp_path):
+    """Rows without an instruction (taught samples) get the release's SFT instruction exactly."""
+    from reasoningtrack.training.instructions import load_instruction
+    from reasoningtrack.training.llamafactory import dataset_to_samples, read_llamafactory, samples_to_dataset
+
+    files = sorted((shared_data / "reasoningtrack-release" / "sft").glob("*.json"))
+    originals = [r for f in files for r in json.loads(f.read_text(encoding="utf-8"))]
+    assert len(originals) == 997
+    dataset = samples_to_dataset([s for f in files for s in read_llamafactory(f)], source="all")
+    # As taught rows: no instruction column; the default export instruction is the release's.
+    exported = dataset_to_samples(dataset.remove_columns("instruction"), instruction=load_instruction("release-sft"))
+    with_d = [r["instruction"] for r in originals if "<d>" in r["instruction"]]
+    assert len(with_d) == 797 and set(with_d) == {exported[0].instruction}
+    assert all("{" not in s.instruction for s in exported)
+    # With their own instruction column, both release variants come back byte for byte.
+    kept = dataset_to_samples(dataset)
+    assert [s.instruction for s in kept] == [r["instruction"] for r in originals]
+    assert load_instruction("release-sft-no-d") in {r["instruction"] for r in originals}
+
+
+def test_build_several_datasets_in_one_call_and_train_reads_them_all(tmp_path):
+    worlds = []
+    for seed in (0, 1):
+        world = tmp_path / f"world{seed}"
+        _run(["data", "synth", "--out", world, "-n", "1", "--frames", "30", "--size", "128x96", "--splits", "train", "--seed", seed])
+        worlds += ["--dataset", "synthetic", "--root", world]
+    out = tmp_path / "samples"
+    result = _run(["data", "build", out, *worlds, "--backbone", "csrt", "--min-gap", "5", "--max-gap", "20",
+                   "--pairs-per-sequence", "2", "--profile", "release"])
+    assert (out / "synthetic-1" / "DONE").is_file() and (out / "synthetic-2" / "DONE").is_file()
+    merged = load_samples(out)
+    assert len(merged) == len(load_samples(out / "synthetic-1")) + len(load_samples(out / "synthetic-2"))
+    assert len(set(merged["sample_id"])) == len(merged)
+    # Full resolution kept (the release profile's data: max_pixels 0).
+    assert all(im.size == (128, 96) for pair in merged["images"] for im in pair)
+    assert "d=yes share unknown" in result.output
+    bad = runner.invoke(app, ["data", "build", str(out), "--dataset", "synthetic", "--dataset", "synthetic", "--root", str(tmp_path)])
+    assert bad.exit_code == 2 and "one --root per --dataset" in bad.output
+
+
+def test_yes_share_is_reported_and_balanced():
+    from reasoningtrack.training.samples import balance_yes_share, yes_share
+    from reasoningtrack.training.toy import toy_samples
+
+    samples = toy_samples(40, seed=3)
+    share = yes_share(samples)
+    want = sum(label == "yes" for label in samples["label_update"]) / 40
+    assert share == want and 0 < share < 1
+    balanced, report = balance_yes_share(samples, 0.7, seed=0)
+    assert abs(yes_share(balanced) - 0.7) < 0.05 and report["rows"] == len(balanced)
+    assert set(balanced["sample_id"]) <= set(samples["sample_id"])

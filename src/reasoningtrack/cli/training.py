@@ -15,11 +15,18 @@ from ._apps import app, data_app, dev_app, train_app  # noqa: F401
 from .common import exit_code_for, fail, parse_options
 
 
-def _load(cls, config: Optional[Path], overrides: List[str], direct: dict):
-    """YAML file, then --set overrides, then the command's own options (those given)."""
-    from ..config import ConfigError, parse_overrides
+def _load(cls, config: Optional[Path], overrides: List[str], direct: dict, profile: Optional[str] = None):
+    """Profile section (data/sft/grpo configs), then the YAML file, then --set overrides, then
+    the command's own options (those given)."""
+    from ..config import ConfigError, load_yaml, parse_overrides
+    from ..training.config import GRPOConfig, SampleConfig, SFTConfig, resolve_config
 
     try:
+        if cls in (SampleConfig, SFTConfig, GRPOConfig):
+            return resolve_config(
+                cls, profile=profile, file_data=load_yaml(config) if config else None,
+                overrides=parse_overrides(overrides or []), direct=direct, where=str(config or ""),
+            )
         cfg = cls.from_yaml(config, overrides) if config else cls.from_dict(parse_overrides(overrides or []))
         given = {k: v for k, v in direct.items() if v is not None}
         return cfg.replace(**given) if given else cfg
@@ -37,10 +44,12 @@ _SET_HELP = "Override any config key, e.g. --set min_gap=200 (repeatable; dotted
 
 @data_app.command("build")
 def build(
-    out: Path = typer.Argument(..., help="Folder for the samples (Parquet shards; rerun the command to resume)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the samples (Parquet shards; rerun the command to resume).", show_default=False),
+    out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SampleConfig keys."),
-    dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Dataset name (tnllt, tnl2k, lasot, got10k, otb-lang, synthetic...)."),
-    root: Optional[Path] = typer.Option(None, "--root", help="Dataset root folder."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
+    dataset: List[str] = typer.Option([], "--dataset", "-d", help="Dataset name (tnllt, tnl2k, lasot, got10k, otb-lang, synthetic...); repeat with --root for several."),
+    root: List[Path] = typer.Option([], "--root", help="Dataset root folder (one per --dataset, in the same order)."),
     split: Optional[str] = typer.Option(None, "--split", help="Split to draw from (default train)."),
     backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone that labels IoU(old text) (default dutrack; csrt is weight-free)."),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value (e.g. checkpoint=DUTrack.pth.tar)."),
@@ -51,35 +60,55 @@ def build(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the pair sampling (same seed, same pairs)."),
     overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
 ) -> None:
-    """Draw frame pairs from a dataset's training split and label them with the frozen backbone.
+    """Draw frame pairs from datasets' training splits and label them with the frozen backbone.
 
-    Each sample holds the template frame and a later frame (both downscaled to at most 512x512 pixels), both ground-truth boxes, the description, and IoU(old text): the backbone initialised on frame 1 with its box and the description, tracking once on frame 2. The output is a Hugging Face dataset (`reasoningtrack.training.samples.load_samples(OUT)`).
+    Each sample holds the template frame and a later frame at full resolution (the VLM's processor resizes them; labels are computed on the full frames), both ground-truth boxes, the description, and IoU(old text): the backbone initialised on frame 1 with its box and the description, tracking once on frame 2. With several --dataset/--root pairs each dataset goes to OUT/<dataset>/ and `train sft|grpo OUT` reads them all (the paper mixes TNLLT, OTB, TNL2K, LaSOT and GOT-10k). The output is a Hugging Face dataset (`reasoningtrack.training.samples.load_samples(OUT)`).
     """
     from ..training.config import SampleConfig
-    from ..training.samples import SampleBuildError, build_samples, load_samples
+    from ..training.samples import SampleBuildError, build_samples, load_samples, yes_share
 
-    direct = dict(
-        dataset=dataset, root=str(root) if root else None, split=split, backbone=backbone,
-        pairs_per_sequence=pairs, min_gap=min_gap, max_gap=max_gap, track_steps=track_steps, seed=seed,
-    )
-    if backbone_opt:
-        direct["backbone_options"] = parse_options(backbone_opt, "--backbone-opt")
-    cfg = _load(SampleConfig, config, overrides, direct)
-    try:
-        path = build_samples(cfg, out)
-    except (SampleBuildError, ValueError, OSError) as err:
-        fail(str(err), exit_code_for(err))
-    _save_config(cfg, out, "sample_config.yaml")
-    samples = load_samples(path)
-    typer.echo(f"{len(samples)} samples in {path} (mean IoU of the old text {sum(samples['iou_old']) / max(1, len(samples)):.3f})")
+    out = output_path(output, out_arg, "the OUT argument")
+    if len(dataset) > 1 and len(root) != len(dataset):
+        fail(f"give one --root per --dataset: {len(dataset)} dataset(s), {len(root)} root(s)")
+    if len(root) > 1 and len(dataset) != len(root):
+        fail(f"give one --dataset per --root: {len(dataset)} dataset(s), {len(root)} root(s)")
+    jobs = list(zip(dataset, root)) if len(dataset) > 1 else [(dataset[0] if dataset else None, root[0] if root else None)]
+    built = []
+    for index, (name, folder) in enumerate(jobs):
+        direct = dict(
+            dataset=name, root=str(folder) if folder else None, split=split, backbone=backbone,
+            pairs_per_sequence=pairs, min_gap=min_gap, max_gap=max_gap, track_steps=track_steps, seed=seed,
+        )
+        if backbone_opt:
+            direct["backbone_options"] = parse_options(backbone_opt, "--backbone-opt")
+        cfg = _load(SampleConfig, config, overrides, direct, profile)
+        # One sub-folder per dataset (numbered when a dataset name comes twice, e.g. two synthetic worlds).
+        sub = cfg.dataset if dataset.count(cfg.dataset) <= 1 else f"{cfg.dataset}-{index + 1}"
+        if len(jobs) > 1 and cfg.name is None:
+            cfg = cfg.replace(name=sub)
+        target = out / sub if len(jobs) > 1 else out
+        try:
+            path = build_samples(cfg, target)
+        except (SampleBuildError, ValueError, OSError) as err:
+            fail(str(err), exit_code_for(err))
+        _save_config(cfg, target, "sample_config.yaml")
+        built.append((cfg.dataset, path))
+    samples = load_samples(out)
+    for name, path in built:
+        part = load_samples(path)
+        typer.echo(f"{name}: {len(part)} samples in {path} (mean IoU of the old text {sum(part['iou_old']) / max(1, len(part)):.3f})")
+    share = yes_share(samples)
+    known = "unknown until a teacher answers (`data teach`)" if share is None else f"{share:.1%}"
+    typer.echo(f"{len(samples)} samples in all; d=yes share {known}")
 
 
 @data_app.command("teach")
 def teach_command(
     samples: Path = typer.Argument(..., help="Sample folder from `reasoningtrack data build`."),
-    out: Path = typer.Argument(..., help="Folder for the taught samples (resumable shards)."),
+    out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the taught samples (resumable shards).", show_default=False),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with TeacherConfig keys."),
-    reasoner: Optional[str] = typer.Option(None, "--reasoner", "-r", help="Teacher backend (default openai; qwen, heuristic...)."),
+    reasoner: Optional[str] = typer.Option(None, "--reasoner", help="Teacher backend (default openai; qwen, heuristic...)."),
     model: Optional[str] = typer.Option(None, "--model", help="Teacher model (reasoner option model)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (reasoner option base_url)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset name or YAML file."),
@@ -96,6 +125,7 @@ def teach_command(
     from ..training.config import TeacherConfig
     from ..training.teacher import agreement_summary, teach
 
+    out = output_path(output, out_arg, "the OUT argument")
     options = parse_options(reasoner_opt, "--reasoner-opt")
     if model:
         options["model"] = model
@@ -118,7 +148,8 @@ def teach_command(
 @data_app.command("import-release")
 def import_release(
     files: List[Path] = typer.Argument(..., help="LLaMA-Factory alpaca JSON files (e.g. the release's sft_dataset_*.json)."),
-    out: Path = typer.Option(..., "--out", "-o", help="Folder for the SFT dataset (datasets.save_to_disk)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the SFT dataset (datasets.save_to_disk).", show_default=False),
+    out_old: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Deprecated: -o/--output."),
     image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder that replaces the release's /your_root_path prefix of frame paths."),
 ) -> None:
     """Read the release's LLaMA-Factory SFT JSON into an SFT dataset for `reasoningtrack train sft`.
@@ -143,21 +174,26 @@ def import_release(
 @data_app.command("export-release")
 def export_release(
     data: Path = typer.Argument(..., help="Taught sample folder (`data teach`) or an imported SFT dataset (`data import-release`)."),
-    out: Path = typer.Argument(..., help="JSON file to write (LLaMA-Factory alpaca layout)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="JSON file to write (LLaMA-Factory alpaca layout).", show_default=False),
+    out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
     image_dir: Optional[Path] = typer.Option(None, "--image-dir", help="Where to write the frames (sampleNNNN/img1.jpg, img2.jpg) when rows carry images, not paths."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset whose system text becomes the instruction (rows without one)."),
+    instruction: str = typer.Option("release-sft", "--instruction", help="Instruction of rows without their own: release-sft (the release's, with the d tag), release-sft-no-d, or a text file."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Instead of --instruction: the system text of this prompt preset, rendered."),
 ) -> None:
     """Write SFT data in the release's LLaMA-Factory JSON (instruction, input, output, images).
 
-    An imported release file exported again is identical byte for byte.
+    Rows keep their own instruction (an imported release file exported again is identical byte for byte); other rows get the release's SFT instruction text exactly (or --instruction / --prompt).
     """
+    from ..config import ConfigError
     from ..reasoning.prompts import load_prompt
+    from ..training.instructions import load_instruction
     from ..training.llamafactory import LlamaFactoryError, dataset_to_samples, write_llamafactory
 
-    dataset = _open_sft_source(data, None)
     try:
-        samples = dataset_to_samples(dataset, instruction=load_prompt(prompt).system, image_dir=image_dir)
-    except LlamaFactoryError as err:
+        text = load_prompt(prompt).render("")[0] if prompt else load_instruction(instruction)
+        dataset = _open_sft_source(data, None)
+        samples = dataset_to_samples(dataset, instruction=text, image_dir=image_dir)
+    except (LlamaFactoryError, ConfigError) as err:
         fail(str(err), exit_code_for(err))
     write_llamafactory(samples, out)
     typer.echo(f"{len(samples)} records written to {out}")
@@ -192,35 +228,64 @@ _TRAIN_COMMON = dict(
 )
 
 
+def _print_config(cfg) -> None:
+    from ..training.config import print_config
+
+    typer.echo(print_config(cfg), nl=False)
+
+
+def _require_data(data: Optional[List[Path]]) -> List[Path]:
+    if not data:
+        fail("missing DATA: give one or more data folders (or --print-config to see the configuration)")
+    return list(data)
+
+
 @train_app.command("sft")
 def train_sft(
-    data: Path = typer.Argument(..., help="Taught sample folder, imported release dataset, or alpaca .json file."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SFTConfig keys (defaults: the release's)."),
+    data: Optional[List[Path]] = typer.Argument(None, help="Taught sample folders, imported release datasets or alpaca .json files (several are concatenated)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SFTConfig keys."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
+    print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit (no data needed)."),
     model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help=_TRAIN_COMMON["output_dir"]),
     lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (use the one the reasoner will use)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (for conversation: inference)."),
     image_root: Optional[Path] = typer.Option(None, "--image-root", help="For alpaca JSON input: folder that replaces /your_root_path."),
+    yes_share: Optional[float] = typer.Option(None, "--yes-share", help="Balance the rows to this share of d=yes (the release's SFT data: 0.7)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
     overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
 ) -> None:
     """Supervised fine-tuning of the reasoner on teacher chain-of-thought (TRL SFTTrainer).
 
-    Defaults are the release's: full fine-tune, lr 5e-5 cosine, 3 epochs, effective batch 8 (per_device_train_batch_size 1 x gradient_accumulation_steps 8), images <= 512x512. Without a GPU it trains on the CPU in fp32 and says so. Multi-GPU: `accelerate launch --config_file $(python -m reasoningtrack.training.configs ddp) -m reasoningtrack.cli train sft ...`.
+    Defaults are the release's LLaMA-Factory run: full fine-tune, lr 5e-5 cosine, no warm-up, 3 epochs, batch 1 x accumulation 8, cutoff 4096 tokens, the qwen2_vl layout with each sample's own instruction, vision tower frozen (LLaMA-Factory's default), images 32x32..768x768. Without a GPU it trains on the CPU in fp32 and says so. Multi-GPU: `accelerate launch --config_file $(python -m reasoningtrack.training.configs ddp) -m reasoningtrack.cli train sft ...`.
     """
+    import datasets
+
     from ..config import ConfigError
     from ..training.config import SFTConfig
     from ..training.conversations import to_sft_dataset
+    from ..training.samples import balance_yes_share
+    from ..training.samples import yes_share as share_of
     from ..training.sft import train_sft as run
 
     direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
     if lora is not None:
         direct["lora"] = {"enabled": lora}
-    cfg = _load(SFTConfig, config, overrides, direct)
-    dataset = _decode_images(_open_sft_source(data, image_root))
+    cfg = _load(SFTConfig, config, overrides, direct, profile)
+    if print_config:
+        _print_config(cfg)
+        return
     try:
-        out = run(cfg, to_sft_dataset(dataset, cfg.prompt), announce=lambda m: typer.echo(m, err=True))
-    except (ConfigError, KeyError, ValueError) as err:
+        parts = [_decode_images(_open_sft_source(d, image_root)) for d in _require_data(data)]
+        dataset = parts[0] if len(parts) == 1 else datasets.concatenate_datasets(parts)
+        if yes_share is not None:
+            dataset, report = balance_yes_share(dataset, yes_share, seed=cfg.seed)
+            typer.echo(f"balanced to {yes_share:.0%} d=yes: {report}", err=True)
+        share = share_of(dataset)
+        typer.echo(f"{len(dataset)} SFT samples, d=yes share {'unknown' if share is None else f'{share:.1%}'}", err=True)
+        rows = to_sft_dataset(dataset, cfg.prompt, conversation=cfg.conversation, instruction=cfg.instruction)
+        out = run(cfg, rows, announce=lambda m: typer.echo(m, err=True))
+    except (ConfigError, KeyError, ValueError, FileNotFoundError) as err:
         fail(str(err), exit_code_for(err))
     _save_config(cfg, Path(out), "sft_config.yaml")
     typer.echo(f"SFT model saved to {out}")
@@ -228,13 +293,14 @@ def train_sft(
 
 @train_app.command("grpo")
 def train_grpo(
-    data: Path = typer.Argument(..., help="Sample folder from `reasoningtrack data build` (with iou_old)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with GRPOConfig keys (defaults: the release's)."),
+    data: Optional[List[Path]] = typer.Argument(None, help="Sample folders from `reasoningtrack data build` (several are concatenated)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with GRPOConfig keys (or one printed by --print-config)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
+    print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML (TRL's key names) and exit (no data needed)."),
     model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help=_TRAIN_COMMON["output_dir"]),
     lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (the one used for SFT)."),
-    reward_preset: Optional[str] = typer.Option(None, "--reward-preset", help="paper (IoU weight 0.5, our default) or release (IoU weight 0, as shipped)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (its system text goes into the release's GRPO prompt)."),
     backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone of the IoU/judge rewards (the one that built the samples)."),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
@@ -242,10 +308,10 @@ def train_grpo(
 ) -> None:
     """GRPO of the reasoner with format / strict / IoU / judge rewards (TRL GRPOTrainer).
 
-    Rewards: total = 0.1 format + 0.1 strict + w IoU + 0.15 judge, IoU shaped `iou if iou > 0.61 else iou/2` from the frozen backbone run with the completion's answer; w = 0.5 by default, 0 with --reward-preset release (weights: --set rewards.iou_weight=...). Release defaults: group 5, lr 1e-6, KL beta 1e-2, temperature 1.0, top-p 0.99, images <= 512x512, 2 epochs. Start from the SFT output folder (TRL builds the KL reference from it). Optional vLLM generation on GPUs: --set use_vllm=true --set vllm_mode=colocate (see docs/training.md).
+    Rewards as the release computes them: total = 0.1 format + 0.1 strict + w IoU + 0.15 judge, the IoU and judge from two runs of the frozen backbone (the answer, the original description); w = 0 with --profile release (as shipped), the paper profile's w is an assumption (docs/training.md); set them with --set reward_weights=[0.1,0.1,w,0.15]. Release values: group 5, lr 1e-6 constant, weight decay 1e-2, KL beta 1e-2, clip 0.2/0.3, temperature 1.0, top-p 0.99, 256 prompts per rollout and 128 per step, completions up to 2048 tokens, images 59536..262144 pixels, 2 epochs, vision tower trained. Start from the SFT output folder (TRL builds the KL reference from it). Optional vLLM generation on GPUs: --set use_vllm=true (see docs/training.md).
     """
     from ..config import ConfigError
-    from ..training.config import GRPOConfig, RewardConfig
+    from ..training.config import GRPOConfig
     from ..training.conversations import to_grpo_dataset
     from ..training.grpo import train_grpo as run
     from ..training.samples import load_samples
@@ -253,17 +319,19 @@ def train_grpo(
     direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
     if lora is not None:
         direct["lora"] = {"enabled": lora}
-    cfg = _load(GRPOConfig, config, overrides, direct)
-    rewards = cfg.rewards
+    rewards = {}
+    if backbone:
+        rewards["backbone"] = backbone
+    if backbone_opt:
+        rewards["backbone_options"] = parse_options(backbone_opt, "--backbone-opt")
+    if rewards:
+        direct["rewards"] = rewards
+    cfg = _load(GRPOConfig, config, overrides, direct, profile)
+    if print_config:
+        _print_config(cfg)
+        return
     try:
-        if reward_preset:
-            rewards = RewardConfig.preset(reward_preset, backbone=rewards.backbone, backbone_options=rewards.backbone_options)
-        if backbone:
-            rewards = rewards.replace(backbone=backbone)
-        if backbone_opt:
-            rewards = rewards.replace(backbone_options=parse_options(backbone_opt, "--backbone-opt"))
-        cfg = cfg.replace(rewards=rewards.to_dict())
-        dataset = to_grpo_dataset(load_samples(data), cfg.prompt)
+        dataset = to_grpo_dataset(load_samples(_require_data(data)), cfg.prompt, layout=cfg.prompt_layout)
         out = run(cfg, dataset, announce=lambda m: typer.echo(m, err=True))
     except (ConfigError, KeyError, ValueError, FileNotFoundError) as err:
         fail(str(err), exit_code_for(err))

@@ -22,6 +22,8 @@ __all__ = [
     "GRPOConfig",
     "DEFAULT_IOU_WEIGHT",
     "RELEASE_IOU_WEIGHT",
+    "resolve_config",
+    "print_config",
 ]
 
 #: Weight of the shaped IoU reward in the total. Non-zero so that the tracker-grounded signal the
@@ -43,8 +45,12 @@ class SampleConfig(Config):
     the IoU reward can repeat the same run.
     """
 
+    #: The method profile this config was resolved from (``reasoningtrack.profiles``).
+    profile: str = "paper"
     dataset: str = "synthetic"
     root: str | None = None
+    #: Prefix of the sample ids (default: the dataset name); must differ between folders trained together.
+    name: str | None = None
     split: str = "train"
     dataset_options: dict = field(default_factory=dict)
     sequences: list[str] = field(default_factory=list)
@@ -54,10 +60,15 @@ class SampleConfig(Config):
     backbone: str = "dutrack"
     backbone_options: dict = field(default_factory=dict)
     track_steps: int = 1
-    #: Frames are downscaled (boxes with them) until width x height <= max_pixels; 0 keeps them.
-    max_pixels: int = 512 * 512
+    #: Stored frames are downscaled (boxes with them) until width x height <= max_pixels; 0 (the
+    #: release) keeps full resolution: labels and the IoU reward run on full-resolution frames and
+    #: only the VLM's processor resizes (``grpo.min_pixels``/``max_pixels``).
+    max_pixels: int = 0
     seed: int = 0
     shard_size: int = 64
+    #: Share of d=yes samples to keep where the decision is known (``label_update`` or a teacher
+    #: output): None keeps all; the release's SFT data has 70% (see :func:`samples.balance_yes_share`).
+    yes_share: float | None = None
 
     def __post_init__(self):
         if self.pairs_per_sequence < 1:
@@ -68,6 +79,8 @@ class SampleConfig(Config):
             raise ConfigError(f"track_steps must be >= 1, got {self.track_steps}")
         if self.shard_size < 1:
             raise ConfigError(f"shard_size must be >= 1, got {self.shard_size}")
+        if self.yes_share is not None and not 0.0 < self.yes_share < 1.0:
+            raise ConfigError(f"yes_share must be in (0, 1) or null, got {self.yes_share}")
 
 
 @dataclass
@@ -93,7 +106,7 @@ class RewardConfig(Config):
     """Weights and options of the GRPO rewards (DESIGN.md section 4).
 
     total = format_weight * format + strict_weight * strict + iou_weight * shaped IoU
-    + judge_weight * judge. ``preset: release`` sets ``iou_weight`` to the release's 0.
+    + judge_weight * judge. The release ships 0.1 / 0.1 / 0 / 0.15 (``--profile release``).
     """
 
     format_weight: float = 0.1
@@ -110,13 +123,10 @@ class RewardConfig(Config):
 
     @classmethod
     def preset(cls, name: str, **changes) -> "RewardConfig":
-        """``paper`` (our defaults, IoU on) or ``release`` (the released weights, IoU off)."""
-        if name == "paper":
-            base = cls()
-        elif name == "release":
-            base = cls(iou_weight=RELEASE_IOU_WEIGHT)
-        else:
-            raise ConfigError(f"unknown reward preset {name!r}; available: ['paper', 'release']")
+        """The rewards of a named profile (``release``: IoU weight 0 as shipped; ``paper``)."""
+        from ..profiles import load_profile
+
+        base = cls.from_dict(load_profile(name)["grpo"].get("rewards") or {})
         return base.replace(**changes) if changes else base
 
     def weights(self) -> list[float]:
@@ -141,6 +151,8 @@ class LoraSettings(Config):
 
 @dataclass
 class _TrainCommon(Config):
+    #: The method profile this config was resolved from (``reasoningtrack.profiles``).
+    profile: str = "paper"
     model: str = "Qwen/Qwen2.5-VL-3B-Instruct"
     output_dir: str = "runs/reasoner"
     #: Prompt preset name or YAML file (None: the package default, as the reasoner uses).
@@ -148,8 +160,9 @@ class _TrainCommon(Config):
     lora: LoraSettings = field(default_factory=LoraSettings)
     #: Vision tower frozen (the release trains it; on small data, freezing it is safer).
     freeze_vision: bool = False
-    #: Images are downscaled so that width x height <= max_pixels (the release: 512 x 512).
+    #: The processor resizes images to min_pixels <= width x height <= max_pixels (0: its default).
     max_pixels: int = 512 * 512
+    min_pixels: int = 0
     num_train_epochs: float = 3.0
     max_steps: int = -1
     learning_rate: float = 5e-5
@@ -185,10 +198,23 @@ class _TrainCommon(Config):
 
 @dataclass
 class SFTConfig(_TrainCommon):
-    """Supervised fine-tuning on teacher chain-of-thought (release: lr 5e-5 cosine, 3 epochs,
-    effective batch 8, full fine-tune)."""
+    """Supervised fine-tuning on teacher chain-of-thought, as the release's LLaMA-Factory run
+    (``Supervise fine-tuning/training_args.yaml``): full fine-tuning, lr 5e-5 cosine, no warm-up,
+    3 epochs, batch 1 x accumulation 8, cutoff 4096, template qwen2_vl. The release sets no
+    ``freeze_vision_tower``, so LLaMA-Factory's defaults applied: vision tower and projector
+    (Qwen2.5-VL's ``visual`` incl. its merger) frozen, images 32x32..768x768 pixels."""
 
-    max_length: int | None = 2048
+    freeze_vision: bool = True
+    max_pixels: int = 768 * 768
+    min_pixels: int = 32 * 32
+    #: ``llamafactory``: the release's layout (no system turn, so the qwen2_vl template's default
+    #: system text; one user turn = instruction, a newline, the two images, the description);
+    #: ``inference``: the messages the reasoner is asked with at inference (``prompt``).
+    conversation: Literal["llamafactory", "inference"] = "llamafactory"
+    #: For ``llamafactory`` rows that carry no instruction of their own (taught samples): a
+    #: built-in instruction name (``release-sft``, ``release-sft-no-d``) or a text file.
+    instruction: str = "release-sft"
+    max_length: int | None = 4096
 
     def __post_init__(self):
         self._check_common()
@@ -196,30 +222,175 @@ class SFTConfig(_TrainCommon):
 
 @dataclass
 class GRPOConfig(_TrainCommon):
-    """GRPO with format / strict / IoU / judge rewards (release: group 5, lr 1e-6, KL 1e-2,
-    temperature 1.0, top-p 0.99, images <= 512 x 512, 2 epochs, full fine-tune)."""
+    """GRPO with format / strict / IoU / judge rewards, the release's EasyR1 run mapped onto TRL
+    (``Reinforcement Learning/examples/config.yaml`` and the run script): group 5, temperature
+    1.0, top-p 0.99, lr 1e-6 constant, weight decay 1e-2, low-variance KL 1e-2 as a loss, clip
+    0.2/0.3, 256 prompts per rollout, 128 per optimiser step, completions up to 2048 tokens,
+    prompts up to 4096, images 59536..262144 pixels, 2 epochs, full fine-tuning with the vision
+    tower trainable, token-mean loss. docs/training.md lists what TRL cannot express."""
 
     num_train_epochs: float = 2.0
     learning_rate: float = 1e-6
     lr_scheduler_type: str = "constant"
-    per_device_train_batch_size: int = 5
-    gradient_accumulation_steps: int = 1
+    weight_decay: float = 1e-2
+    max_pixels: int = 262144
+    min_pixels: int = 59536
+    #: Completions per micro-batch (EasyR1's micro_batch_size_per_device_for_update is 4; with a
+    #: token-mean loss it changes memory, not the result).
+    per_device_train_batch_size: int = 4
+    #: 0: derived, = prompts_per_step x num_generations / (per_device_train_batch_size x processes).
+    gradient_accumulation_steps: int = 0
+    #: Prompts whose completions are generated at once (EasyR1's rollout_batch_size).
+    prompts_per_rollout: int = 256
+    #: Prompts per optimiser step (EasyR1's actor global_batch_size); 256/128 = 2 steps per rollout.
+    prompts_per_step: int = 128
     num_generations: int = 5
     beta: float = 1e-2
     epsilon: float = 0.2
     epsilon_high: float = 0.3
     temperature: float = 1.0
     top_p: float = 0.99
-    max_completion_length: int = 256
-    #: TRL's loss aggregation: "grpo" (per-sequence mean, the GRPO paper), or "dapo", "dr_grpo", ...
-    loss_type: str = "grpo"
+    max_completion_length: int = 2048
+    #: Prompts longer than this (in tokens, images included) are dropped before training, as
+    #: EasyR1's filter_overlong_prompts does (TRL has no prompt limit of its own).
+    max_prompt_length: int | None = 4096
+    #: TRL's loss aggregation; "dapo" = mean over all completion tokens of the optimiser batch
+    #: (EasyR1's token-mean). "grpo" (per-sequence mean) and the others are opt-ins.
+    loss_type: str = "dapo"
+    #: ``release``: one user turn "<image><image>response based on the system prompts, the initial
+    #: language description is {desc}" + " " + the system prompt (EasyR1's format prompt);
+    #: ``inference``: the messages the reasoner is asked with at inference (``prompt``).
+    prompt_layout: Literal["release", "inference"] = "release"
     rewards: RewardConfig = field(default_factory=RewardConfig)
+    #: Generate the rollouts with vLLM (TRL's ``use_vllm``; needs vLLM, i.e. a GPU machine):
+    #: ``colocate`` runs vLLM inside every training process; ``server`` asks a separate
+    #: ``trl vllm-serve`` process (docs/cluster.md). The ``vllm_*`` keys are TRL's, passed as they are.
     use_vllm: bool = False
     vllm_mode: Literal["server", "colocate"] = "colocate"
+    vllm_server_base_url: str | None = None
+    vllm_server_host: str = "0.0.0.0"
+    vllm_server_port: int = 8000
+    vllm_server_timeout: float = 240.0
+    vllm_gpu_memory_utilization: float = 0.3
+    vllm_tensor_parallel_size: int = 1
+    vllm_max_model_length: int | None = None
+    vllm_enable_sleep_mode: bool = False
+
+    def vllm_arguments(self) -> dict:
+        """The vLLM settings as TRL's ``GRPOConfig`` takes them (only what applies to the mode)."""
+        args = {"use_vllm": self.use_vllm, "vllm_mode": self.vllm_mode}
+        if not self.use_vllm:
+            return args
+        if self.vllm_mode == "server":
+            args.update(vllm_server_base_url=self.vllm_server_base_url, vllm_server_host=self.vllm_server_host,
+                        vllm_server_port=self.vllm_server_port, vllm_server_timeout=self.vllm_server_timeout)
+        else:
+            args.update(vllm_gpu_memory_utilization=self.vllm_gpu_memory_utilization,
+                        vllm_tensor_parallel_size=self.vllm_tensor_parallel_size,
+                        vllm_max_model_length=self.vllm_max_model_length)
+        args["vllm_enable_sleep_mode"] = self.vllm_enable_sleep_mode
+        return args
 
     def __post_init__(self):
-        self._check_common()
+        if self.per_device_train_batch_size < 1 or self.gradient_accumulation_steps < 0:
+            raise ConfigError("per_device_train_batch_size must be >= 1 and gradient_accumulation_steps >= 0")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
         if self.num_generations < 2:
             raise ConfigError(f"num_generations must be >= 2 (GRPO compares a group), got {self.num_generations}")
         if self.beta < 0:
             raise ConfigError(f"beta must be >= 0, got {self.beta}")
+        if self.prompts_per_step < 1 or self.prompts_per_rollout < self.prompts_per_step:
+            raise ConfigError(
+                f"need 1 <= prompts_per_step <= prompts_per_rollout, got {self.prompts_per_step} and {self.prompts_per_rollout}"
+            )
+        if not 0 < self.vllm_gpu_memory_utilization <= 1:
+            raise ConfigError(f"vllm_gpu_memory_utilization must be in (0, 1], got {self.vllm_gpu_memory_utilization}")
+        if self.vllm_tensor_parallel_size < 1:
+            raise ConfigError(f"vllm_tensor_parallel_size must be >= 1, got {self.vllm_tensor_parallel_size}")
+        if self.prompts_per_rollout % self.prompts_per_step:
+            raise ConfigError(
+                f"prompts_per_rollout ({self.prompts_per_rollout}) must be a multiple of prompts_per_step ({self.prompts_per_step})"
+            )
+
+    @classmethod
+    def from_dict(cls, data: dict | None, *, where: str = ""):
+        """Also accepts ``reward_weights: [format, strict, iou, judge]`` (what ``--print-config``
+        prints) and ignores a ``derived:`` section (printed for information)."""
+        data = dict(data or {})
+        data.pop("derived", None)
+        weights = data.pop("reward_weights", None)
+        if weights is not None:
+            if not isinstance(weights, (list, tuple)) or len(weights) != 4:
+                raise ConfigError(f"{where or 'GRPOConfig'}: reward_weights must be 4 numbers (format, strict, iou, judge), got {weights!r}")
+            names = ("format_weight", "strict_weight", "iou_weight", "judge_weight")
+            rewards = dict(data.get("rewards") or {})
+            rewards.update(zip(names, weights))
+            data["rewards"] = rewards
+        return super().from_dict(data, where=where)
+
+    def batch_plan(self, num_processes: int = 1) -> dict:
+        """TRL's batch settings for ``num_processes`` processes: completions per optimiser step
+        = per_device_train_batch_size x processes x gradient_accumulation_steps."""
+        per_step = self.prompts_per_step * self.num_generations
+        per_rollout = self.prompts_per_rollout * self.num_generations
+        micro = self.per_device_train_batch_size * num_processes
+        if per_step % micro or per_rollout % micro:
+            raise ConfigError(
+                f"{self.prompts_per_step} prompts per step x {self.num_generations} generations = {per_step} completions "
+                f"(and {per_rollout} per rollout) must be divisible by per_device_train_batch_size x processes = {micro}"
+            )
+        accumulation = per_step // micro
+        if self.gradient_accumulation_steps and self.gradient_accumulation_steps != accumulation:
+            raise ConfigError(
+                f"gradient_accumulation_steps = {self.gradient_accumulation_steps} contradicts prompts_per_step = "
+                f"{self.prompts_per_step} (which needs {accumulation} with {num_processes} process(es)); set it to 0"
+            )
+        return {
+            "gradient_accumulation_steps": accumulation,
+            "steps_per_generation": per_rollout // micro,
+            "generation_batch_size": per_rollout,
+            "optimizer_steps_per_rollout": self.prompts_per_rollout // self.prompts_per_step,
+            "num_processes": num_processes,
+        }
+
+
+_SECTION_OF = {SampleConfig: "data", SFTConfig: "sft", GRPOConfig: "grpo"}
+
+
+def resolve_config(cls, *, profile: str | None = None, file_data: dict | None = None, overrides: dict | None = None,
+                   direct: dict | None = None, where: str = ""):
+    """One config from, in increasing priority: the profile's section, a YAML file's mapping,
+    ``--set`` overrides, the command's own options (those not None). A file that names a
+    ``profile:`` selects it unless ``profile`` is given."""
+    from ..config import deep_merge
+    from ..profiles import DEFAULT_PROFILE, load_profile
+
+    file_data = dict(file_data or {})
+    overrides = dict(overrides or {})
+    name = profile or overrides.get("profile") or file_data.get("profile") or DEFAULT_PROFILE
+    base = load_profile(name)[_SECTION_OF[cls]] if cls in _SECTION_OF else {}
+    data = deep_merge(deep_merge(deep_merge(base, file_data), overrides), {k: v for k, v in (direct or {}).items() if v is not None})
+    data["profile"] = str(name).strip().lower()
+    return cls.from_dict(data, where=where)
+
+
+def print_config(cfg) -> str:
+    """The resolved config as YAML. For GRPO: TRL's key names for TRL's settings, the four reward
+    weights as ``reward_weights`` (format, strict, iou, judge) and, under ``derived``, TRL's batch
+    settings for one process (ignored when the file is loaded back)."""
+    import yaml
+
+    data = cfg.to_dict()
+    if isinstance(cfg, GRPOConfig):
+        rewards = data.pop("rewards")
+        weights = [rewards.pop(k) for k in ("format_weight", "strict_weight", "iou_weight", "judge_weight")]
+        out = {}
+        for key, value in data.items():
+            out[key] = value
+            if key == "prompts_per_step":
+                out["reward_weights"] = weights
+        out["rewards"] = rewards
+        out["derived"] = cfg.batch_plan(1)
+        data = out
+    return yaml.safe_dump(data, sort_keys=False)
