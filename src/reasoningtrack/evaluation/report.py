@@ -72,6 +72,17 @@ class Report:
     def npr_label(self) -> str:
         return "NPR (mean 0-0.5)" if self.protocol.npr_report == "mean" else "NPR@0.20"
 
+    @property
+    def shows_thresholds(self) -> bool:
+        """Protocols that report curve means (the TNL2K toolkit) also show PR@20px and NPR@0.20,
+        labelled: the values vision-language papers report on TNL2K (issue 9, rule 10)."""
+        return self.protocol.pr_report == "mean" or self.protocol.npr_report == "mean"
+
+    def at_thresholds(self, scores: Scores) -> dict[str, float]:
+        """PR at 20 px and NPR at 0.20 (percent), read off the same averaged curves."""
+        p = self.protocol
+        return {"PR@20px": float(scores.precision[p.PR_INDEX]) * 100.0, "NPR@0.20": float(scores.norm_precision[p.NPR_INDEX]) * 100.0}
+
     def ranked(self) -> list[TrackerReport]:
         """Trackers by success (AUC), best first."""
         return sorted(self.trackers.values(), key=lambda t: t.overall.SR, reverse=True)
@@ -81,10 +92,16 @@ class Report:
         return {
             "benchmark": self.benchmark,
             "protocol": self.protocol.name,
-            "trackers": {name: t.to_dict() for name, t in self.trackers.items()},
+            "trackers": {name: self._tracker_dict(t) for name, t in self.trackers.items()},
             "skipped": {n: list(t) for n, t in self.skipped.items()},
             "notes": self.notes(),
         }
+
+    def _tracker_dict(self, tracker: TrackerReport) -> dict:
+        out = tracker.to_dict()
+        if self.shows_thresholds:
+            out["overall"].update(self.at_thresholds(tracker.overall))
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -127,10 +144,15 @@ class Report:
         table.add_column("SR (AUC)", justify="right")
         table.add_column(self.pr_label, justify="right")
         table.add_column(self.npr_label, justify="right")
+        extra = self.shows_thresholds
+        if extra:
+            table.add_column("PR@20px", justify="right")
+            table.add_column("NPR@0.20", justify="right")
         table.add_column("Sequences", justify="right")
         for t in self.ranked():
             o = t.overall
-            table.add_row(escape(t.name), f"{o.SR:.2f}", f"{o.PR:.2f}", f"{o.NPR:.2f}", str(o.n_sequences))
+            more = [f"{v:.2f}" for v in self.at_thresholds(o).values()] if extra else []
+            table.add_row(escape(t.name), f"{o.SR:.2f}", f"{o.PR:.2f}", f"{o.NPR:.2f}", *more, str(o.n_sequences))
         return table
 
     def attribute_table(self, metric: str = "SR"):
