@@ -1,0 +1,96 @@
+"""Fixtures of the web-demo tests: a real demo server on a free loopback port, a short real clip,
+the system chromium, and the folder where screenshots are kept (``test-artifacts/demo``, ignored
+by git)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "demo"
+CLIP_FRAMES = 40
+#: OTB's first Crossing box (groundtruth_rect.txt, row 1): the person the tests drag a box over.
+CROSSING_BOX = (205, 151, 17, 50)
+CROSSING_TEXT = "a person crossing the road"
+
+pytest.importorskip("gradio", reason="the demo needs the [demo] extra (gradio)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def crossing_clip(shared_data, tmp_path_factory) -> Path:
+    """The first 40 frames of OTB Crossing as an H.264 mp4 (written with PyAV)."""
+    import av
+    import cv2
+
+    frames = sorted((shared_data / "sequences" / "Crossing" / "img").glob("*.jpg"))[:CLIP_FRAMES]
+    path = tmp_path_factory.mktemp("clip") / "crossing40.mp4"
+    codec = "libx264" if "libx264" in av.codecs_available else "mpeg4"
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream(codec, rate=Fraction(30))
+        stream.width, stream.height, stream.pix_fmt = 360, 240, "yuv420p"
+        for frame_path in frames:
+            rgb = cv2.cvtColor(cv2.imread(str(frame_path)), cv2.COLOR_BGR2RGB)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_url(tmp_path_factory):
+    """A demo server (csrt + heuristic, two runs at once) for the whole test session."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from reasoningtrack.demo.app import launch
+    from reasoningtrack.demo.config import DemoConfig
+
+    config = DemoConfig(port=free_port(), runs_dir=str(tmp_path_factory.mktemp("demo-runs")), concurrency=2,
+                        max_upload_mb=5, max_frames=400)
+    server, blocks, url = launch(config, block=False)
+    try:
+        yield url, server
+    finally:
+        blocks.close()
+        server.close()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        message = "Debian's chromium is not installed (.ci/run installs it with apt-get)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " -- required under CI=true")
+        pytest.skip(message)
+    pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    return path
+
+
+def read_zip_run(path: Path, into: Path) -> Path:
+    """Extract a downloaded run zip; returns the run folder inside it."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(into)
+        names = {Path(n).parts[0] for n in archive.namelist()}
+    assert len(names) == 1, names
+    return into / names.pop()
