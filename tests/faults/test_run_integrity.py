@@ -173,7 +173,9 @@ def test_relative_root_swapped_dataset_and_cut_results(world, tmp_path, run_cli)
     make_world(other / "data", seed=2)
     out = tmp_path / "run"
     args = bench("data", out, "--reasoner", "none", "--no-eval")
-    code, _, err = run_cli(args, cwd=first)
+    code, _, err = run_cli([*args, "--backbone-opt", "bogus=1"], cwd=first)  # a typo stops the run ...
+    assert code == 2 and "bogus" in err
+    code, _, err = run_cli(args, cwd=first)  # ... and never blocks the corrected command
     assert code == 0, err
     saved = (out / "config.yaml").read_text()
     assert f"root: {first / 'data'}" in saved and "dataset_fingerprint: sha256:" in saved
