@@ -288,3 +288,34 @@ def test_in_memory_sequence_is_read_through_read_frame():
     assert [i for i, _ in pairs] == list(range(20))
     for (_, frame), expected in zip(pairs, generated.frames):
         np.testing.assert_array_equal(frame, expected)
+
+
+@pytest.mark.skipif(CODEC != "libx264", reason="concealment is checked on an H.264 stream (PyAV without libx264)")
+def test_concealed_video_damage_is_counted_warned_and_strict_is_an_error(crossing_video, tmp_path):
+    """200 zero bytes in the middle of an H.264 MP4: FFmpeg decodes every frame (it conceals the
+    broken macroblocks), so only its error reports and corrupt flags reveal the damage."""
+    from reasoningtrack.sources.video import ConcealedFrameWarning
+
+    clean = VideoSource(crossing_video)
+    assert len(list(clean)) == 120 and clean.concealed == [] and clean.decode_errors == []
+    data = bytearray(crossing_video.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 200] = bytes(200)
+    path = tmp_path / "damaged.mp4"
+    path.write_bytes(bytes(data))
+
+    source = VideoSource(path)
+    with pytest.warns(ConcealedFrameWarning, match=r"damaged\.mp4: FFmpeg concealed decoding errors in") as caught:
+        indices = [i for i, _ in source]
+    assert indices == list(range(120))  # nothing dropped: the frames are FFmpeg's patched guesses
+    assert source.concealed and source.decode_errors
+    assert all(e.startswith("h264: ") for e in source.decode_errors)
+    first = source.concealed[0]
+    assert source.damaged[0] == first and set(source.concealed) <= set(source.damaged)
+    assert f"(0-based: {first}" in str(caught[0].message)
+    with pytest.raises(SourceError, match=rf"damaged\.mp4: frame {first} \(0-based\) was decoded with errors that FFmpeg concealed") as info:
+        list(open_source(path, strict_decode=True))
+    assert info.value.index == first
+    import av.logging
+
+    assert av.logging.get_level() is None  # the log level PyAV had is restored

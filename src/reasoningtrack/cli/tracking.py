@@ -126,6 +126,10 @@ def track(
     set_: opt.Overrides = None,
     profile: opt.Profile = None,
     no_video: bool = typer.Option(False, "--no-video", help="Do not write video.mp4."),
+    strict_decode: bool = typer.Option(
+        False, "--strict-decode",
+        help="Stop with an error on a video frame that FFmpeg decoded with errors and concealed (default: a warning naming the frames).",
+    ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier run in --output (only when the new run completes)."),
     tracker: opt.TrackerAlias = None,
     tracker_config: opt.TrackerConfigAlias = None,
@@ -174,6 +178,8 @@ def track(
         )
         if no_video:
             data["video"] = False
+        if strict_decode:
+            data["strict_decode"] = True
         run_config = TrackRunConfig.from_dict(apply_profile(data, profile, default_reasoner=TrackRunConfig().reasoner))
     except user_errors() as exc:
         fail(str(exc))
@@ -237,8 +243,16 @@ def _track_with_progress(run_config, output: Path, overwrite: bool = False) -> N
 
         from ..pipeline.signals import Terminated, terminate_on_signals
 
+        import warnings
+
+        from ..sources import SkippedFrameWarning
+        from ..sources.video import ConcealedFrameWarning
+
         try:
-            with terminate_on_signals():
+            with terminate_on_signals(), warnings.catch_warnings(record=True) as caught:
+                # frames the decoder concealed or skipped: shown as one warning line each, below
+                warnings.simplefilter("always", ConcealedFrameWarning)
+                warnings.simplefilter("always", SkippedFrameWarning)
                 outputs = track_to_folder(run_config, output, on_frame=on_frame, overwrite=overwrite)
         except user_errors() as exc:
             progress.stop()
@@ -248,6 +262,11 @@ def _track_with_progress(run_config, output: Path, overwrite: bool = False) -> N
             exc.kept = f"nothing written; {output} is as it was"
             _stopped(exc, console)
         progress.update(task, completed=outputs.summary.frames, total=outputs.summary.frames)
+    for item in caught:
+        if issubclass(item.category, (ConcealedFrameWarning, SkippedFrameWarning)):
+            console.print(f"warning: {item.message}", highlight=False, markup=False)
+        else:
+            warnings.showwarning(item.message, item.category, item.filename, item.lineno)
     summary = outputs.summary
     console.print(f"[bold green]done:[/] {summary.describe()}", highlight=False)
     written = [outputs.boxes, outputs.reasoning, outputs.config] + ([outputs.video] if outputs.video else [])

@@ -192,6 +192,9 @@ class TrackRunConfig(Config):
     video: bool = True
     profile: str = DEFAULT_PROFILE
     """The named profile the pipeline and reasoner settings were resolved from (profiles/)."""
+    strict_decode: bool = False
+    """A video frame FFmpeg decoded with errors and concealed stops the run (default: a warning
+    that names the frames)."""
 
     def __post_init__(self):
         _check_profile(self.profile)

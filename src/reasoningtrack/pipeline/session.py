@@ -162,7 +162,7 @@ def track_to_folder(
     if config.box is None:
         raise ConfigError("no initial box: give --box x,y,w,h")
     final = check_output_folder(output, overwrite)
-    source = open_source(config.input)
+    source = open_source(config.input, strict_decode=config.strict_decode)
     total = source.frame_count
     try:
         tracker = build_tracker(config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline,

@@ -44,6 +44,9 @@ class SourceConfig(Config):
     workers: int = 4
     threads: int = 0
     skip_corrupt: bool = False
+    strict_decode: bool = False
+    """Videos: a frame FFmpeg decoded with errors and concealed is an error, not a warning
+    (image frames are always decoded strictly: a damaged image is an error)."""
 
 
 def open_source(path_or_sequence: Any, **options) -> FrameSource:
@@ -53,7 +56,8 @@ def open_source(path_or_sequence: Any, **options) -> FrameSource:
     except ConfigError as exc:
         raise SourceError(f"bad source option: {exc}") from exc
     folder_opts = dict(prefetch=cfg.prefetch, workers=cfg.workers, skip_corrupt=cfg.skip_corrupt)
-    video_opts = dict(prefetch=max(cfg.prefetch, 1), threads=cfg.threads, skip_corrupt=cfg.skip_corrupt)
+    video_opts = dict(prefetch=max(cfg.prefetch, 1), threads=cfg.threads, skip_corrupt=cfg.skip_corrupt,
+                      strict_decode=cfg.strict_decode)
 
     if hasattr(path_or_sequence, "frames") and hasattr(path_or_sequence, "ground_truth"):
         return SequenceSource(path_or_sequence, **folder_opts)
