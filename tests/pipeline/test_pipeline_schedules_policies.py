@@ -123,7 +123,57 @@ def test_schedule_config_validation():
     assert PipelineConfig().with_overrides(["schedule.triggers=interval,motion"]).schedule.triggers == ["interval", "motion"]
 
 
+def test_non_finite_and_out_of_range_settings_are_refused():
+    """NaN passes every ``x < limit`` check: the typed configs refuse it (and inf) by name."""
+    for overrides, message in (
+        (["timeout_s=nan"], r"timeout_s: expected a finite number, got 'nan'"),
+        (["timeout_s=.inf"], r"timeout_s: expected a finite number"),
+        (["schedule.confidence.threshold=nan"], r"schedule.confidence.threshold: expected a finite number"),
+        (["template.confidence=nan"], r"template.confidence: expected a finite number"),
+        (["schedule.motion.shift_fraction=-0.5"], r"shift_fraction must be >= 0"),
+        (["template.mark_thickness=-3"], r"template.mark_thickness must be >= 1 pixel, got -3"),
+        (["template.mark_color=[256,0,0]"], r"mark_color must be three integers R,G,B in 0..255, got \[256, 0, 0\]"),
+        (["template.mark_color=[0,-1,0]"], r"mark_color must be three integers"),
+        (["policy.max_answer_chars=0"], r"max_answer_chars must be >= 1"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            PipelineConfig().with_overrides(overrides)
+    # and built directly, bypassing the loader
+    with pytest.raises(ConfigError, match="timeout_s must be a finite number >= 0"):
+        PipelineConfig(timeout_s=float("nan"))
+    with pytest.raises(ConfigError, match="threshold must be a finite number"):
+        PipelineConfig().schedule.confidence.__class__(threshold=float("nan"))
+
+
 # -- text policies -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on_failure", ["revert", "keep"])
+def test_answers_with_control_characters_or_runaway_length_are_never_tracking_text(still_boxes, on_failure):
+    answers = ["a red\x00 car", "a red car \x1b[31m turning", "word " * 200, "a blue car", "a red car\tturning"]
+    reasoner = ScriptedReasoner(lambda n, d, c: answer(True, answers[n]))
+    backbone = ReplayBackbone(still_boxes(51))
+    results = run(backbone, reasoner, 51, schedule={"interval": {"every": 10}},
+                  policy={"kind": "initial", "on_failure": on_failure, "max_answer_chars": 300})
+    events = [results[t].event for t in (10, 20, 30, 40, 50)]
+    assert [e.status for e in events] == ["unusable", "unusable", "unusable", "updated", "updated"]
+    assert "control characters (U+0000)" in events[0].error and "U+001B" in events[1].error
+    assert "999 characters, more than policy.max_answer_chars=300" in events[2].error
+    used = {text for _, text in backbone.set_text_calls} | {r.text for r in results}
+    assert not any("\x00" in t or "\x1b" in t or len(t) > 300 for t in used)
+    assert results[41].text == "a blue car" and results[51 - 1].text == "a blue car"
+    assert "a red car turning" in backbone.set_text_calls[-1][1]  # a tab is whitespace: collapsed, kept
+    assert tracker_summary(results).unusable == 3
+
+
+def tracker_summary(results):
+    from reasoningtrack.pipeline.results import RunSummary
+
+    summary = RunSummary()
+    for r in results:
+        if r.event is not None:
+            summary.count(r.event.status)
+    return summary
 
 
 def test_initial_policy_never_feeds_an_updated_text_and_no_reverts(still_boxes):

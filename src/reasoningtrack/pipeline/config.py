@@ -8,6 +8,7 @@ first frame as template, synchronous reasoning).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -68,7 +69,7 @@ class MotionGateConfig(Config):
             raise ConfigError(f"schedule.motion.check_every must be >= 1, got {self.check_every}")
         if not 0.0 < self.area_ratio <= 1.0:
             raise ConfigError(f"schedule.motion.area_ratio must be in (0, 1], got {self.area_ratio}")
-        if self.shift_fraction < 0:
+        if not self.shift_fraction >= 0:  # NaN fails too
             raise ConfigError(f"schedule.motion.shift_fraction must be >= 0, got {self.shift_fraction}")
 
 
@@ -85,6 +86,8 @@ class ConfidenceConfig(Config):
     cooldown: int = 10
 
     def __post_init__(self):
+        if not math.isfinite(self.threshold):
+            raise ConfigError(f"schedule.confidence.threshold must be a finite number, got {self.threshold}")
         if not 0.0 <= self.drop_ratio <= 1.0:
             raise ConfigError(f"schedule.confidence.drop_ratio must be in [0, 1], got {self.drop_ratio}")
         if not 0.0 <= self.momentum < 1.0:
@@ -129,12 +132,23 @@ class PolicyConfig(Config):
     ``on_failure``: after a reasoner error, a timeout or an unusable output, ``revert`` to the
     initial description (the release's rule: Evaluation/i2d.py falls back to the initial text in
     every case but a usable ``d=yes``) or ``keep`` the text in use (ours, opt-in).
+
+    ``max_answer_chars``: an answer longer than this (after whitespace is collapsed), or one with
+    control characters, never becomes tracking text; it counts as unusable output. The 500
+    default is our assumption, not the paper's: a description is one sentence (the release's
+    prompts ask for one, DUTrack reads 14 word-pieces of it), 500 characters is about 80 words,
+    far above any real description and far below a runaway generation.
     """
 
     kind: Literal["static", "initial", "cascaded", "dynamic+static"] = "initial"
     on_failure: Literal["revert", "keep"] = "revert"
     separator: str = ". "
     order: Literal["dynamic-first", "static-first", "fit"] = "dynamic-first"
+    max_answer_chars: int = 500
+
+    def __post_init__(self):
+        if self.max_answer_chars < 1:
+            raise ConfigError(f"policy.max_answer_chars must be >= 1, got {self.max_answer_chars}")
 
 
 @dataclass
@@ -151,6 +165,14 @@ class TemplateConfig(Config):
     mark: Literal["none", "template", "both"] = "none"
     mark_color: tuple[int, int, int] = (255, 0, 0)
     mark_thickness: int = 2
+
+    def __post_init__(self):
+        if not math.isfinite(self.confidence):
+            raise ConfigError(f"template.confidence must be a finite number, got {self.confidence}")
+        if len(self.mark_color) != 3 or not all(isinstance(c, int) and 0 <= c <= 255 for c in self.mark_color):
+            raise ConfigError(f"template.mark_color must be three integers R,G,B in 0..255, got {list(self.mark_color)}")
+        if self.mark_thickness < 1:
+            raise ConfigError(f"template.mark_thickness must be >= 1 pixel, got {self.mark_thickness}")
 
 
 @dataclass
@@ -170,8 +192,8 @@ class PipelineConfig(Config):
     timeout_s: float = 120.0
 
     def __post_init__(self):
-        if self.timeout_s < 0:
-            raise ConfigError(f"timeout_s must be >= 0, got {self.timeout_s}")
+        if not 0 <= self.timeout_s < math.inf:  # NaN and inf fail too
+            raise ConfigError(f"timeout_s must be a finite number >= 0 (0: no timeout), got {self.timeout_s}")
 
 
 @dataclass

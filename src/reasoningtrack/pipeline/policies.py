@@ -22,18 +22,33 @@ leaves the text in use and lets only usable answers reach the policy.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Callable
 
 from ..reasoning.types import Reasoning
 from .config import PolicyConfig
 
-__all__ = ["TextPolicy", "PolicyDecision", "clean_text"]
+__all__ = ["TextPolicy", "PolicyDecision", "clean_text", "answer_problem"]
 
 
 def clean_text(text: str) -> str:
     """One line, single spaces: what a description may look like on the backbone's input."""
     return " ".join(str(text).split())
+
+
+def answer_problem(answer: str, max_chars: int) -> str | None:
+    """Why an answer must never become tracking text (None when it may): control characters
+    (NUL, escape sequences, ...; whitespace is only collapsed) or more than ``max_chars``
+    characters once cleaned. Such an answer counts as unusable output."""
+    cleaned = clean_text(answer or "")
+    bad = sorted({ch for ch in cleaned if unicodedata.category(ch) == "Cc"})
+    if bad:
+        shown = ", ".join(f"U+{ord(ch):04X}" for ch in bad[:5])
+        return f"the answer contains control characters ({shown})"
+    if len(cleaned) > max_chars:
+        return f"the answer has {len(cleaned)} characters, more than policy.max_answer_chars={max_chars}"
+    return None
 
 
 def _comparable(text: str) -> str:

@@ -21,7 +21,7 @@ from ..trackers.base import Backbone
 from ..reasoning.base import Reasoner
 from .async_reasoning import CallOutcome, PendingCall, ReasonerWorker
 from .config import PipelineConfig
-from .policies import TextPolicy, clean_text
+from .policies import TextPolicy, answer_problem, clean_text
 from .results import FrameResult, FrameTimings, ReasoningEvent, RunSummary
 from .schedules import build_schedule
 from .templates import TemplateMemory
@@ -210,8 +210,13 @@ class TrackingRun:
             return self._event(payload, outcome.status, latency_s=outcome.latency_s, error=outcome.error)
         value = outcome.value
         problem = unusable_reason(value)
-        if revert and isinstance(value, Reasoning):
-            problem = None  # the parser decided (the release's rule): d=no and garbage both revert
+        if revert and isinstance(value, Reasoning) and (value.update or value.format_ok):
+            problem = None  # the parser decided (the release's rule): d=no reverts
+        # (garbage -- no update and not in the format -- reverts too, but is counted as unusable:
+        # a model that only answers garbage must not pass for one that chose d=no every time)
+        if problem is None and isinstance(value, Reasoning) and value.update:
+            # whatever the rule, text with control characters or a runaway length is never tracked with
+            problem = answer_problem(value.answer, self.config.policy.max_answer_chars)
         answer_fields = {}
         if isinstance(value, Reasoning):
             answer_fields = dict(think=value.think, answer=value.answer, raw=value.raw, format_ok=value.format_ok, strict_ok=value.strict_ok)
