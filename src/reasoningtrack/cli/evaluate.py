@@ -81,6 +81,15 @@ def evaluate(
     plots: Optional[Path] = typer.Option(
         None, "--plots", help="Folder for success / precision / normalized-precision plots (PNG and PDF), overall and per attribute."
     ),
+    plot_workers: Optional[int] = typer.Option(
+        None, "--plot-workers", min=1, help="Processes drawing the plots (default: one per CPU core; 1 draws in this process).", show_default=False
+    ),
+    cache: bool = typer.Option(
+        True,
+        "--cache/--no-cache",
+        help="Serve unchanged annotation and result files from the parsed-table cache (REASONINGTRACK_CACHE_DIR, "
+        "default ~/.cache/reasoningtrack/tables; entries are checked against each file's size and modification time).",
+    ),
     attributes: bool = typer.Option(False, "--attributes", help="Also print the per-attribute success table."),
     strict: bool = typer.Option(
         False,
@@ -104,6 +113,10 @@ def evaluate(
 
     trackers = _parse_results(results)
     _check_outputs(json_path, csv_path, plots)
+    if not cache:
+        import os
+
+        os.environ["REASONINGTRACK_CACHE_DIR"] = "off"  # this process only: the command's whole run
     console = Console()
     options = {"split": split}
     if split_file is not None:
@@ -143,5 +156,13 @@ def evaluate(
     if plots is not None:
         from ..evaluation.plots import plot_report
 
-        written = plot_report(report, plots)
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(
+            TextColumn("drawing plots"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
+        ) as bar:
+            task = bar.add_task("plots", total=None)
+            written = plot_report(
+                report, plots, workers=plot_workers, progress=lambda done, total: bar.update(task, completed=done, total=total)
+            )
         console.print(f"plots: {len(written)} files in {plots}")

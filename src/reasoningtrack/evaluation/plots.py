@@ -40,16 +40,61 @@ def legend_label(name: str, score_percent: float) -> str:
     return f"{name} [{score_percent / 100:.3f}]"
 
 
+_PNG_DPI = 150
+_PAD_INCHES = 0.1  # savefig's default pad around a tight bounding box
+
+
 def _save(fig, base: Path, formats: tuple[str, ...]) -> list[Path]:
+    """Write ``fig`` cropped to its tight bounding box in every format.
+
+    One Agg drawing serves both the bounding box and the PNG (its pixels are cropped to the
+    box), and the PDF is drawn once with that box: two drawings per figure where
+    ``savefig(bbox_inches="tight")`` per format needs four. The PDF carries no creation date,
+    so the same figure gives the same bytes in any process.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
+
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(_PNG_DPI)
+    canvas.draw()
+    tight = _snap_to_pixels(fig.get_tightbbox(canvas.get_renderer()).padded(_PAD_INCHES))
     written = []
     for fmt in formats:
         path = base.with_suffix(f".{fmt}")
         with atomic_path(path) as tmp:
-            # No creation date in the PDF: the same figure gives the same bytes in any process.
-            metadata = {"CreationDate": None} if fmt == "pdf" else None
-            fig.savefig(tmp, format=fmt, bbox_inches="tight", dpi=150 if fmt == "png" else None, metadata=metadata)
+            if fmt == "png":
+                _write_png_crop(canvas, tight, tmp)
+            else:
+                metadata = {"CreationDate": None} if fmt == "pdf" else None
+                fig.savefig(tmp, format=fmt, bbox_inches=Bbox(tight.get_points()), metadata=metadata)
         written.append(path)
     return written
+
+
+def _snap_to_pixels(bbox_inches):
+    """The box grown to whole PNG pixels, so that cropping the drawn canvas equals matplotlib's own
+    ``savefig(bbox_inches=box)`` pixel for pixel (no sub-pixel shift of the drawing)."""
+    from matplotlib.transforms import Bbox
+
+    (x0, y0), (x1, y1) = bbox_inches.get_points() * _PNG_DPI
+    return Bbox([[np.floor(x0) / _PNG_DPI, np.floor(y0) / _PNG_DPI], [np.ceil(x1) / _PNG_DPI, np.ceil(y1) / _PNG_DPI]])
+
+
+def _write_png_crop(canvas, bbox_inches, path: Path) -> None:
+    """The drawn Agg buffer cropped to ``bbox_inches`` (whole pixels, clipped to the canvas)."""
+    import matplotlib
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    rgba = np.asarray(canvas.buffer_rgba())
+    height, width = rgba.shape[:2]
+    (x0, y0), (x1, y1) = np.rint(bbox_inches.get_points() * _PNG_DPI).astype(int)
+    left, right = max(0, x0), min(width, x1)
+    top, bottom = max(0, height - y1), min(height, height - y0)
+    info = PngInfo()
+    info.add_text("Software", f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/")
+    Image.fromarray(rgba[top:bottom, left:right]).save(path, format="png", pnginfo=info, dpi=(_PNG_DPI, _PNG_DPI))
 
 
 @dataclass(frozen=True)
