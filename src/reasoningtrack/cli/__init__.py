@@ -2,7 +2,7 @@
 imported inside the commands so that ``--help`` stays instant."""
 
 from ._apps import app
-from . import data, dev, evaluate, tracking, training  # noqa: F401  (modules register their commands)
+from . import data, dev, evaluate, listing, tracking, training  # noqa: F401  (modules register their commands)
 from . import experiments  # noqa: F401,E402
 from . import demo  # noqa: F401,E402
 

@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import typer
 
-__all__ = ["fail", "user_errors", "exit_code_for", "parse_options", "deprecated_alias"]
+__all__ = ["fail", "user_errors", "exit_code_for", "parse_options", "deprecated_alias", "output_path"]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -51,3 +51,18 @@ def parse_options(items: list[str] | None, flag: str) -> dict:
 def deprecated_alias(old: str, new: str) -> None:
     """One line on stderr when a command was called with a deprecated spelling of a flag."""
     typer.echo(f"note: {old} is deprecated; use {new}", err=True)
+
+
+def output_path(option, old, old_spelling: str) -> "Path":
+    """The folder or file a command writes: ``-o/--output``, or its deprecated spelling ``old``
+    (a positional argument or ``--out``), never both; a usage error when neither is given."""
+    from pathlib import Path
+
+    if old is not None:
+        if option is not None and Path(option) != Path(old):
+            fail(f"--output and {old_spelling} (deprecated) name different places; give only --output")
+        deprecated_alias(old_spelling, "-o/--output")
+    chosen = option if option is not None else old
+    if chosen is None:
+        fail("missing option '-o' / '--output'")
+    return Path(chosen)

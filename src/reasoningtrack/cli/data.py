@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
 from .common import fail
+from .options import resolve_alias
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -20,12 +22,14 @@ def _parse_size(text: str) -> tuple[int, int]:
 
 @data_app.command("synth")
 def synth(
-    out: Path = typer.Option(..., "--out", help="Folder to write (DIR/train, DIR/test, train.txt, test.txt)."),
-    sequences: int = typer.Option(10, "--sequences", "-n", min=1, help="Sequences per split."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder to write (DIR/train, DIR/test, train.txt, test.txt).", show_default=False),
+    count: Optional[int] = typer.Option(None, "--count", "-n", min=1, help="Sequences per split.", show_default="10"),
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed writes the same bytes."),
     frames: int = typer.Option(80, "--frames", min=20, help="Frames per sequence."),
     size: str = typer.Option("320x240", "--size", help="Frame size WIDTHxHEIGHT."),
     splits: str = typer.Option("train,test", "--splits", help="Comma-separated splits to write."),
+    out: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Deprecated: --output."),
+    sequences: Optional[int] = typer.Option(None, "--sequences", min=1, hidden=True, help="Deprecated: --count."),
 ) -> None:
     """Write a synthetic dataset in the TNLLT layout (dataset name `synthetic`).
 
@@ -39,6 +43,14 @@ def synth(
     from ..datasets.base import DatasetError
     from ..datasets.synthetic import WorldConfig, write_dataset
 
+    try:
+        out = resolve_alias(output, out, "--output", "--out")
+        sequences = resolve_alias(count, sequences, "--count", "--sequences")
+    except ConfigError as err:
+        fail(str(err))
+    if out is None:
+        fail("no output folder: give --output DIR")
+    sequences = 10 if sequences is None else sequences
     width, height = _parse_size(size)
     split_names = tuple(s.strip() for s in splits.split(",") if s.strip())
     bad = [s for s in split_names if s not in ("train", "test")]
@@ -86,7 +98,7 @@ def list_datasets() -> None:
 @data_app.command("info")
 def info(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name (see `reasoningtrack data list`)."),
-    root: Path = typer.Option(..., "--root", help="Dataset root folder."),
+    root: Path = typer.Option(..., "--root", "-r", help="Dataset root folder."),
     split: str = typer.Option("test", "--split", help="Split to summarise."),
     per_sequence: bool = typer.Option(False, "--per-sequence", help="Also print one row per sequence."),
 ) -> None:

@@ -16,7 +16,7 @@ from .common import fail, user_errors
 def experiment(
     file: str = typer.Argument(..., help="Experiment YAML file, or the name of a shipped one (u-sweep, policies, reasoner, schedules, quickstart)."),
     output: Path = typer.Option(..., "--output", "-o", help="Experiment folder: variants/<name>/, summary.json/.csv, plots/, report.html."),
-    root: Optional[str] = typer.Option(None, "--root", help="Dataset root (sets base.root)."),
+    root: Optional[str] = typer.Option(None, "--root", "-r", help="Dataset root (sets base.root)."),
     set_: Optional[List[str]] = typer.Option(None, "--set", help="Override a base key, e.g. --set backbone=csrt (repeatable)."),
     workers: int = typer.Option(1, "--workers", help="Worker processes per variant (as in benchmark)."),
     executor: str = typer.Option("local", "--executor", help="local (processes) or ray."),

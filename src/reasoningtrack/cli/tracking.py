@@ -281,7 +281,7 @@ _SCALE_HELP = "Scaling out (docs/cluster.md)"
 def benchmark(
     output: Path = typer.Option(..., "--output", "-o", help="Run folder: results/, reasoning/, timings/, config.yaml, report.json.", show_default=False),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Dataset name: tnllt, tnl2k, lasot, lasot-ext, otb-lang, got10k, folder, synthetic.", show_default="synthetic"),
-    root: Optional[str] = typer.Option(None, "--root", help="Dataset root folder.", show_default="none"),
+    root: Optional[str] = typer.Option(None, "--root", "-r", help="Dataset root folder.", show_default="none"),
     split: Optional[str] = typer.Option(None, "--split", help="Split.", show_default="test"),
     sequences: Optional[str] = typer.Option(None, "--sequences", help="Only these sequences (comma-separated names).", show_default="all"),
     backbone: opt.Backbone = None,

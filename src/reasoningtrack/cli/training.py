@@ -12,7 +12,8 @@ from typing import List, Optional
 import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
-from .common import exit_code_for, fail, parse_options
+from .common import exit_code_for, fail, output_path, parse_options
+from .options import resolve_alias
 
 
 def _load(cls, config: Optional[Path], overrides: List[str], direct: dict, profile: Optional[str] = None):
@@ -35,11 +36,13 @@ def _load(cls, config: Optional[Path], overrides: List[str], direct: dict, profi
 
 
 def _save_config(cfg, out: Path, name: str) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / name).write_text(cfg.to_yaml(), encoding="utf-8")
+    from ..fileio import atomic_write_text
+
+    atomic_write_text(out / name, cfg.to_yaml())
 
 
-_SET_HELP = "Override any config key, e.g. --set min_gap=200 (repeatable; dotted keys for nested ones)."
+def _set_help(example: str) -> str:
+    return f"Override any config key, e.g. --set {example} (repeatable; dotted keys for nested ones)."
 
 
 @data_app.command("build")
@@ -49,7 +52,7 @@ def build(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SampleConfig keys."),
     profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
     dataset: List[str] = typer.Option([], "--dataset", "-d", help="Dataset name (tnllt, tnl2k, lasot, got10k, otb-lang, synthetic...); repeat with --root for several."),
-    root: List[Path] = typer.Option([], "--root", help="Dataset root folder (one per --dataset, in the same order)."),
+    root: List[Path] = typer.Option([], "--root", "-r", help="Dataset root folder (one per --dataset, in the same order)."),
     split: Optional[str] = typer.Option(None, "--split", help="Split to draw from (default train)."),
     backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone that labels IoU(old text) (default dutrack; csrt is weight-free)."),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value (e.g. checkpoint=DUTrack.pth.tar)."),
@@ -58,7 +61,7 @@ def build(
     max_gap: Optional[int] = typer.Option(None, "--max-gap", help="Largest frame gap of a pair (default 500)."),
     track_steps: Optional[int] = typer.Option(None, "--track-steps", help="1 = the release's one-step rule; k > 1 tracks through k-1 frames in between."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the pair sampling (same seed, same pairs)."),
-    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+    overrides: List[str] = typer.Option([], "--set", help=_set_help("min_gap=200")),
 ) -> None:
     """Draw frame pairs from datasets' training splits and label them with the frozen backbone.
 
@@ -116,7 +119,7 @@ def teach_command(
     backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Backbone for IoU(new text): use the one that built the samples."),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
     keep_non_strict: Optional[bool] = typer.Option(None, "--keep-non-strict/--strict-only", help="Keep answers that fail the strict format (default: strict only)."),
-    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+    overrides: List[str] = typer.Option([], "--set", help=_set_help("shard_size=64")),
 ) -> None:
     """Ask a teacher reasoner for <think>/<d>/<answer> on every sample; keep strict answers.
 
@@ -160,6 +163,7 @@ def import_release(
 
     from ..training.llamafactory import LlamaFactoryError, read_llamafactory, samples_to_dataset
 
+    out = output_path(output, out_old, "--out")
     parts = []
     try:
         for path in files:
@@ -189,6 +193,7 @@ def export_release(
     from ..training.instructions import load_instruction
     from ..training.llamafactory import LlamaFactoryError, dataset_to_samples, write_llamafactory
 
+    out = output_path(output, out_arg, "the OUT argument")
     try:
         text = load_prompt(prompt).render("")[0] if prompt else load_instruction(instruction)
         dataset = _open_sft_source(data, None)
@@ -247,13 +252,14 @@ def train_sft(
     profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit (no data needed)."),
     model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help=_TRAIN_COMMON["output_dir"]),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True, help="Deprecated: -o/--output."),
     lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (for conversation: inference)."),
     image_root: Optional[Path] = typer.Option(None, "--image-root", help="For alpaca JSON input: folder that replaces /your_root_path."),
     yes_share: Optional[float] = typer.Option(None, "--yes-share", help="Balance the rows to this share of d=yes (the release's SFT data: 0.7)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
-    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+    overrides: List[str] = typer.Option([], "--set", help=_set_help("max_pixels=262144")),
 ) -> None:
     """Supervised fine-tuning of the reasoner on teacher chain-of-thought (TRL SFTTrainer).
 
@@ -268,6 +274,7 @@ def train_sft(
     from ..training.samples import yes_share as share_of
     from ..training.sft import train_sft as run
 
+    output_dir = resolve_alias(output, output_dir, "--output", "--output-dir")
     direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
     if lora is not None:
         direct["lora"] = {"enabled": lora}
@@ -298,13 +305,14 @@ def train_grpo(
     profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML (TRL's key names) and exit (no data needed)."),
     model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
-    output_dir: Optional[Path] = typer.Option(None, "--output-dir", "-o", help=_TRAIN_COMMON["output_dir"]),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
+    output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True, help="Deprecated: -o/--output."),
     lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (its system text goes into the release's GRPO prompt)."),
     backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone of the IoU/judge rewards (the one that built the samples)."),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
-    overrides: List[str] = typer.Option([], "--set", help=_SET_HELP),
+    overrides: List[str] = typer.Option([], "--set", help=_set_help("beta=0.02")),
 ) -> None:
     """GRPO of the reasoner with format / strict / IoU / judge rewards (TRL GRPOTrainer).
 
@@ -316,6 +324,7 @@ def train_grpo(
     from ..training.grpo import train_grpo as run
     from ..training.samples import load_samples
 
+    output_dir = resolve_alias(output, output_dir, "--output", "--output-dir")
     direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
     if lora is not None:
         direct["lora"] = {"enabled": lora}
@@ -360,20 +369,20 @@ def toy_samples_command(
 @dev_app.command("toy-run")
 def toy_run_command(
     workdir: Path = typer.Argument(..., help="Folder for the models and the report (report.json)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the model, the data and the training."),
-    sft_steps: int = typer.Option(150, "--sft-steps", help="SFT optimiser steps."),
-    grpo_steps: int = typer.Option(100, "--grpo-steps", help="GRPO optimiser steps."),
+    # None = not given: the config's value (after --set) stands; the defaults shown are ToyRunConfig's.
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the model, the data and the training.", show_default="0"),
+    sft_steps: Optional[int] = typer.Option(None, "--sft-steps", help="SFT optimiser steps.", show_default="150"),
+    grpo_steps: Optional[int] = typer.Option(None, "--grpo-steps", help="GRPO optimiser steps.", show_default="200"),
     overrides: List[str] = typer.Option([], "--set", help="Override any ToyRunConfig key, e.g. --set grpo_lr=1e-4."),
 ) -> None:
     """Prove the training learns: a tiny Qwen2.5-VL from scratch, SFT on the toy world, then GRPO; prints strict-format rates and the held-out reward (greedy and sampled, 8 per prompt) after each.
     """
-    import json
-
+    from ..fileio import atomic_write_json
     from ..training.toy import ToyRunConfig, run_toy_demo
 
     cfg = _load(ToyRunConfig, None, overrides, dict(seed=seed, sft_steps=sft_steps, grpo_steps=grpo_steps))
     report = run_toy_demo(workdir, cfg, progress=True, announce=lambda m: typer.echo(m, err=True))
-    (workdir / "report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    atomic_write_json(workdir / "report.json", report, default=str)
     for stage in ("after_sft", "after_grpo"):
         g, s = report[stage]["greedy"], report[stage]["sampled"]
         typer.echo(f"{stage}: greedy strict {g['strict_rate']:.2f} total {g['total']:.3f}; sampled total {s['total']:.3f}")
