@@ -94,3 +94,29 @@ def read_zip_run(path: Path, into: Path) -> Path:
         names = {Path(n).parts[0] for n in archive.namelist()}
     assert len(names) == 1, names
     return into / names.pop()
+
+
+@pytest.fixture(scope="session")
+def track_boxes(crossing_clip, tmp_path_factory):
+    """``track_boxes(box)``: the boxes ``reasoningtrack track`` (a real process) writes for the clip
+    from ``box`` with csrt, the heuristic reasoner every 10 frames and the test description."""
+    import subprocess
+    import sys
+
+    cache: dict = {}
+
+    def run(box) -> np.ndarray:
+        key = ",".join(f"{float(v):g}" for v in box)
+        if key not in cache:
+            out = tmp_path_factory.mktemp("track")
+            done = subprocess.run(
+                [sys.executable, "-m", "reasoningtrack.cli", "track", str(crossing_clip), "--box", key, "--text", CROSSING_TEXT,
+                 "--backbone", "csrt", "--reasoner", "heuristic", "--schedule", "interval", "--interval", "10",
+                 "--no-video", "--output", str(out / "run")],
+                capture_output=True, text=True, timeout=180,
+            )
+            assert done.returncode == 0, done.stderr
+            cache[key] = np.loadtxt(out / "run" / "boxes.txt", delimiter=",")
+        return cache[key]
+
+    return run

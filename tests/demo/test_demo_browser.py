@@ -5,9 +5,6 @@ must give a message in the page."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import yaml
@@ -32,7 +29,7 @@ def _box_value(page) -> list[float]:
     return [float(v) for v in page.locator("#rt-box textarea, #rt-box input").first.input_value().split(",")]
 
 
-def test_browser_upload_draw_run_download_matches_track(demo_url, crossing_clip, chromium, artifacts, tmp_path):
+def test_browser_upload_draw_run_download_matches_track(demo_url, crossing_clip, chromium, artifacts, track_boxes, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     url, server = demo_url
@@ -97,14 +94,6 @@ def test_browser_upload_draw_run_download_matches_track(demo_url, crossing_clip,
     assert demo_boxes.shape == (CLIP_FRAMES, 4)
     assert len((run / "reasoning.jsonl").read_text().splitlines()) == 3
 
-    out = tmp_path / "track"
-    box = ",".join(f"{v:g}" for v in drawn)
-    done = subprocess.run(
-        [sys.executable, "-m", "reasoningtrack.cli", "track", str(crossing_clip), "--box", box, "--text", CROSSING_TEXT,
-         "--backbone", "csrt", "--reasoner", "heuristic", "--schedule", "interval", "--interval", "10", "--no-video", "-o", str(out)],
-        capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    track_boxes = np.loadtxt(out / "boxes.txt", delimiter=",")
-    assert track_boxes.shape == demo_boxes.shape
-    assert np.abs(track_boxes - demo_boxes).max() <= 1.0
+    track = track_boxes(drawn)
+    assert track.shape == demo_boxes.shape
+    assert np.abs(track - demo_boxes).max() <= 1.0

@@ -81,6 +81,8 @@ class DemoServer:
         self.models_locked = config.lock_models or config.exposed
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self.runs: list[DemoRun] = []
+        """Every run this process started, oldest first."""
 
     # -- sessions -----------------------------------------------------------------------------
     def session(self, request: gr.Request | None) -> Session:
@@ -261,6 +263,8 @@ class DemoServer:
         run = DemoRun(config, folder, total=prepared.frame_count, shared_reasoner=shared,
                       max_frames=self.config.max_frames).start()
         session.run = run
+        with self._lock:
+            self.runs.append(run)
         yield from self._stream(run, prepared)
 
     def _stream(self, run: DemoRun, prepared: PreparedInput):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,13 +78,15 @@ def prepare_upload(upload: str | Path, folder: str | Path, *, max_bytes: int, ma
         raise InputError(f"{name}: the file is empty")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / (_SAFE.sub("_", upload.stem)[:80] + upload.suffix.lower())
+    # one folder per upload: a later upload of the same name never changes what an earlier run read
+    home = Path(tempfile.mkdtemp(prefix="upload-", dir=folder))
+    target = home / (_SAFE.sub("_", upload.stem)[:80] + upload.suffix.lower())
     shutil.copyfile(upload, target)
     try:
         frame, count, fps = _first_frame(target, name)
         _check_count(count, max_frames, name)
     except InputError as exc:
-        target.unlink(missing_ok=True)
+        shutil.rmtree(home, ignore_errors=True)
         # the visitor knows the file by its name; the server's folders are none of their business
         raise InputError(str(exc).replace(f"'{target}'", name).replace(str(target), name)) from None
     return PreparedInput(str(target.resolve()), name, frame, count, fps)

@@ -78,6 +78,9 @@ class DemoRun:
         self._thumbs: dict[int, tuple[str, str]] = {}
         self._version = 0
         self._started = 0.0
+        self.started_at: float | None = None
+        """``time.monotonic()`` when the run started and ended (tests check that runs overlap)."""
+        self.finished_at: float | None = None
         self.outputs = None
         self.error: str | None = None
         self.zip_path: Path | None = None
@@ -87,6 +90,7 @@ class DemoRun:
     # -- control ------------------------------------------------------------------------------
     def start(self) -> "DemoRun":
         self._started = time.perf_counter()
+        self.started_at = time.monotonic()
         self._thread.start()
         return self
 
@@ -138,6 +142,7 @@ class DemoRun:
         finally:
             with self._lock:
                 self._version += 1
+            self.finished_at = time.monotonic()
             self._done.set()
 
     # -- what the page shows ------------------------------------------------------------------
