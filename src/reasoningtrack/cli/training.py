@@ -255,7 +255,7 @@ def train_sft(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True, help="Deprecated: -o/--output."),
     lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (for conversation: inference)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Train in the reasoner's inference layout with this prompt preset or YAML file (sets conversation: inference; default: the release's LLaMA-Factory layout)."),
     image_root: Optional[Path] = typer.Option(None, "--image-root", help="For alpaca JSON input: folder that replaces /your_root_path."),
     yes_share: Optional[float] = typer.Option(None, "--yes-share", help="Balance the rows to this share of d=yes (the release's SFT data: 0.7)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
@@ -276,6 +276,8 @@ def train_sft(
 
     output_dir = resolve_alias(output, output_dir, "--output", "--output-dir")
     direct = dict(model=model, output_dir=str(output_dir) if output_dir else None, prompt=prompt, max_steps=max_steps)
+    if prompt is not None:  # a prompt given here means: train in the layout the reasoner will be asked in
+        direct["conversation"] = "inference"
     if lora is not None:
         direct["lora"] = {"enabled": lora}
     cfg = _load(SFTConfig, config, overrides, direct, profile)
@@ -387,3 +389,36 @@ def toy_run_command(
         g, s = report[stage]["greedy"], report[stage]["sampled"]
         typer.echo(f"{stage}: greedy strict {g['strict_rate']:.2f} total {g['total']:.3f}; sampled total {s['total']:.3f}")
     typer.echo(f"sampled reward gain from GRPO: {report['sampled_total_gain']:+.3f} (of 3)")
+
+
+@dev_app.command("toy-ablation")
+def toy_ablation_command(
+    out: Path = typer.Option(..., "--output", "-o", help="Folder for the models and summary.json / summary.csv (rerun to resume).", show_default=False),
+    seeds: List[int] = typer.Option([0], "--seed", help="Seeds to run (repeatable)."),
+    variants: List[str] = typer.Option([], "--variant", help="Variants to run (repeatable; default all): sft, format, strict, iou, judge, format+strict, iou+judge, release(iou=0), iou=0.1, iou=0.25, iou=0.5, iou=1.0."),
+    grpo_steps: Optional[int] = typer.Option(None, "--grpo-steps", help="GRPO optimiser steps per variant (default 60)."),
+    overrides: List[str] = typer.Option([], "--set", help="Override any AblationConfig key, e.g. --set toy.n_eval=64."),
+) -> None:
+    """Reward ablation and SFT vs SFT+GRPO on the toy world: one SFT checkpoint, then GRPO with each reward alone, subsets, the release's weights and several IoU weights; each measured on held-out toy pairs (reward components, one total under fixed weights, the toy backbone's tracking IoU and success, decision and answer accuracy). Writes summary.json and summary.csv.
+    """
+    from ..config import ConfigError
+    from ..training.ablation import AblationConfig, run_ablation
+
+    direct: dict = {"seeds": list(seeds)}
+    if variants:
+        direct["variants"] = list(variants)
+    cfg = _load(AblationConfig, None, overrides, direct)
+    if grpo_steps is not None:
+        cfg = cfg.replace(toy={"grpo_steps": grpo_steps})
+    try:
+        summary = run_ablation(out, cfg, announce=lambda m: typer.echo(m, err=True))
+    except ConfigError as err:
+        fail(str(err), exit_code_for(err))
+    typer.echo(f"{'variant':<16} {'total':>7} {'gain':>7} {'track IoU':>9} {'decision':>8} {'answer':>7} {'strict':>6}")
+    for row in summary["table"]:
+        fmt = lambda v: "   -  " if v is None else f"{v:.3f}"  # noqa: E731
+        typer.echo(
+            f"{row['variant']:<16} {fmt(row['total_yardstick']):>7} {fmt(row.get('gain_over_sft')):>7} "
+            f"{fmt(row['tracking_iou']):>9} {fmt(row['decision_accuracy']):>8} {fmt(row['answer_accuracy']):>7} {fmt(row['strict_rate']):>6}"
+        )
+    typer.echo(f"summary: {out / 'summary.json'}, {out / 'summary.csv'}")
