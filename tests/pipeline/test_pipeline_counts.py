@@ -59,5 +59,8 @@ def test_summary_counts_changes_reapplications_reverts_and_failures(on_failure):
 def test_absolute_paths_resolves_existing_relative_paths_only(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ckpt").mkdir()
-    options = {"checkpoint": "ckpt", "model": "Qwen/Qwen2.5-VL-3B-Instruct", "base_url": "http://h:1/v1", "n": 3}
-    assert absolute_paths(options) == {**options, "checkpoint": str(tmp_path / "ckpt")}
+    (tmp_path / "release").mkdir()
+    (tmp_path / "p.yaml").write_text("x")
+    options = {"checkpoint": "ckpt", "model": "Qwen/Qwen2.5-VL-3B-Instruct", "base_url": "http://h:1/v1", "n": 3,
+               "prompt": "release", "template": "p.yaml"}
+    assert absolute_paths(options) == {**options, "checkpoint": str(tmp_path / "ckpt"), "template": str(tmp_path / "p.yaml")}

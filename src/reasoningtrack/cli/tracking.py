@@ -180,6 +180,10 @@ def track(
             data["video"] = False
         if strict_decode:
             data["strict_decode"] = True
+        from ..pipeline.session import absolute_paths
+
+        for key in ("backbone_options", "reasoner_options"):  # the saved config means the same files from anywhere
+            data[key] = absolute_paths(data.get(key) or {})
         run_config = TrackRunConfig.from_dict(apply_profile(data, profile, default_reasoner=TrackRunConfig().reasoner))
     except user_errors() as exc:
         fail(str(exc))

@@ -360,10 +360,16 @@ class BenchmarkRunner:
             raise ConfigError(f"--on-reasoner-error must be fail or continue, got {self.on_reasoner_error!r}")
         if self.output.exists() and not self.output.is_dir():
             raise ConfigError(f"--output {self.output} is a file, not a folder")
-        if self.config.root:  # absolute: the same config names the same data from any folder
+        if self.config.root:  # absolute: the same config names the same data and files from any folder
             import dataclasses
 
-            self.config = dataclasses.replace(self.config, root=str(Path(self.config.root).expanduser().resolve()))
+            from .session import absolute_paths
+
+            self.config = dataclasses.replace(
+                self.config, root=str(Path(self.config.root).expanduser().resolve()),
+                dataset_options=absolute_paths(self.config.dataset_options),
+                backbone_options=absolute_paths(self.config.backbone_options),
+                reasoner_options=absolute_paths(self.config.reasoner_options))
         self.plan = RunPlan(self.config, self.output, self.shard, self.on_reasoner_error, self.shared)
 
     # -- planning -----------------------------------------------------------------------------

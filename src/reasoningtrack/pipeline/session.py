@@ -51,6 +51,25 @@ def build_tracker(backbone_name: str, backbone_options: dict, reasoner: str, rea
     return ReasoningTracker(backbone, reasoning, pipeline)
 
 
+#: Option names whose value is a file or folder (a bare relative name such as ``tiny-vlm`` too).
+PATH_OPTIONS = frozenset({"checkpoint", "config", "model", "adapter", "vocab", "vocab_file", "boxes", "split_file", "annos_dir"})
+
+
+def absolute_paths(options: dict) -> dict:
+    """``options`` with relative paths to existing files or folders made absolute, so that a saved
+    config means the same files from any folder. A value counts as a path when its key is in
+    :data:`PATH_OPTIONS` or it looks like one (a ``/`` or a file suffix), so that a preset name such
+    as ``prompt: release`` stays a name even beside a folder called ``release``; hub ids such as
+    ``Qwen/Qwen2.5-VL-3B-Instruct`` stay as they are unless such a folder exists."""
+    out = {}
+    for key, value in options.items():
+        if (isinstance(value, str) and value and not os.path.isabs(value) and "://" not in value
+                and (key in PATH_OPTIONS or "/" in value or Path(value).suffix) and os.path.exists(value)):
+            value = str(Path(value).resolve())
+        out[key] = value
+    return out
+
+
 def _first_existing(folder: Path, names) -> Path | None:
     for name in names:
         if (folder / name).is_file():
