@@ -231,6 +231,18 @@ def test_track_output_folder_is_replaced_only_by_a_complete_run(world, tmp_path,
     assert snapshot(out) == before  # the old run is intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "out"]  # no partial folder left
 
+    slow = start(["track", sequence / "imgs", "--no-video", "-o", out, "--backbone", "kcf", "--overwrite", *SLOW])
+    try:
+        wait_for(lambda: any(p.name.startswith(".out.partial-") for p in tmp_path.iterdir()), 60, slow, "partial folder")
+        slow.send_signal(signal.SIGTERM)  # interrupted part-way
+        _, err = slow.communicate(timeout=30)
+    finally:
+        if slow.poll() is None:
+            slow.kill()
+    assert slow.returncode == 143 and "stopped by SIGTERM" in err and "is as it was" in err
+    assert snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken", "out"]
+
     code, _, err = run_cli([*track, "--backbone", "kcf", "--text", "another text", "--overwrite"])
     assert code == 0, err
     assert "another text" in (out / "config.yaml").read_text()
