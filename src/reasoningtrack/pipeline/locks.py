@@ -80,6 +80,9 @@ class FolderLock:
                 fcntl.flock(fd, mode | fcntl.LOCK_NB)
             except OSError as exc:
                 os.close(fd)
+                if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                    raise ConfigError(f"cannot lock {self.path}: its file system does not support flock ({exc.strerror}); "
+                                      "use an output folder on a local disk or a file system with locks") from None
                 if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
                     raise
                 raise FolderBusyError(self._busy_message()) from None
