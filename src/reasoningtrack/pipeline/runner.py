@@ -579,6 +579,7 @@ class BenchmarkRunner:
         from ..fileio import atomic_write_text
 
         path = self.plan.failures_file
+        self._drop_settled_failure_files(path)
         if not self.failures:
             if path.exists():
                 path.unlink()
@@ -586,6 +587,19 @@ class BenchmarkRunner:
         data = [{"sequence": o.name, "error": o.error, "traceback": o.traceback, "reasoning_failures": o.reasoning_failures}
                 for o in self.failures]
         atomic_write_text(path, json.dumps(data, indent=1) + "\n")
+
+    def _drop_settled_failure_files(self, own: Path) -> None:
+        """Failure files of other (ended) ``--shared`` processes whose sequences are all complete
+        now: they would otherwise pile up, one per process."""
+        for path in self.output.glob("failures-*.json"):
+            if path == own or path.name.startswith("failures-shard-"):
+                continue
+            try:
+                listed = [entry["sequence"] for entry in json.loads(path.read_text(encoding="utf-8"))]
+            except (OSError, ValueError, TypeError, KeyError):
+                continue
+            if all(self.plan.complete(name) for name in listed):
+                path.unlink(missing_ok=True)
 
     def reasoning_counts(self, names: list[str]) -> dict:
         """What the reasoner did, from the sequences' records: totals and, per sequence with a
