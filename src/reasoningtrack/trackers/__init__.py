@@ -18,5 +18,5 @@ BACKBONES.register("medianflow", "reasoningtrack.trackers.opencv:build_medianflo
 BACKBONES.register("mosse", "reasoningtrack.trackers.opencv:build_mosse", help="OpenCV legacy MOSSE (weight-free, fastest)")
 BACKBONES.register("tld", "reasoningtrack.trackers.opencv:build_tld", help="OpenCV legacy TLD (weight-free, re-detects)")
 BACKBONES.register("replay", "reasoningtrack.trackers.replay:build_replay", help="replays a box file frame by frame (score 1.0): schedule tests, upper bounds")
-# The toy world's colour-and-shape "tracker" (training demos and tests; see training/toy.py).
-BACKBONES.register("toy", "reasoningtrack.training.toy:build_toy_backbone", help="toy world: finds the shape of the colour the text names")
+# The toy world's colour-and-shape "tracker" (training demos and tests; see trackers/toy.py).
+BACKBONES.register("toy", "reasoningtrack.trackers.toy:build_toy_backbone", help="toy world: finds the shape of the colour the text names")

@@ -9,7 +9,7 @@ toy backbone's tracking with the generated answer (mean IoU, success = IoU > 0.5
 and answer accuracy. ``SFT only`` is the checkpoint before GRPO. Results go to
 ``summary.json`` and ``summary.csv``; a variant already in ``summary.json`` is not run again.
 
-The toy backbone (:class:`reasoningtrack.training.toy.ToyBackbone`) makes IoU 1 for an answer
+The toy backbone (:class:`reasoningtrack.trackers.toy.ToyBackbone`) makes IoU 1 for an answer
 that names the target as it looks in frame 2 and 0 otherwise, so the IoU reward, the judge and the
 tracking metrics all measure one thing: did the answer describe frame 2's target.
 """
