@@ -61,14 +61,16 @@ def test_browser_upload_draw_run_download_matches_track(demo_url, crossing_clip,
             interval.press("Tab")
             page.click("#rt-run")
             expect(page.locator("#rt-stats")).to_contain_text("frame", timeout=30_000)
-            page.screenshot(path=str(artifacts / "demo-running.png"), full_page=True)
+            page.screenshot(path=str(artifacts / "demo-running.png"))
             expect(page.locator("#rt-status")).to_contain_text("done:", timeout=60_000)
 
             events = page.locator("#rt-events .rt-event")
             assert events.count() == 3  # interval 10 on 40 frames: frames 10, 20, 30
             assert page.locator("#rt-events .rt-event img").count() == 6  # template + current per call
             assert page.locator("#rt-timeline .rt-tl-mark").count() == 3
-            page.screenshot(path=str(artifacts / "demo-done.png"), full_page=True)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(artifacts / "demo-done.png"))
+            page.screenshot(path=str(artifacts / "demo-done-full.png"), full_page=True)
 
             with page.expect_download(timeout=30_000) as download:
                 page.locator("#rt-download a").first.click()

@@ -347,7 +347,7 @@ def _live_html(image) -> str:
     scale = _LIVE_MAX_SIDE / max(h, w)
     if scale < 1:
         image = cv2.resize(image, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    return f'<img class="rt-live" src="{data_url(image)}" alt="tracking" style="max-width:100%"/>'
+    return f'<img class="rt-live" src="{data_url(image)}" alt="tracking" style="width:100%;height:auto"/>'
 
 
 def build_app(server: DemoServer) -> gr.Blocks:

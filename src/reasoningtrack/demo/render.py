@@ -81,9 +81,9 @@ _PANEL_CSS = """<style>
 .rt-ev-imgs figcaption { font-size: 0.8em; }
 .rt-ev-think { white-space: pre-wrap; }
 .rt-ev-error { color: #c00; }
-.rt-timeline { position: relative; height: 18px; background: #333; border-radius: 3px; margin: 4px 0; }
-.rt-tl-mark { position: absolute; top: 0; width: 4px; height: 18px; margin-left: -2px; }
-.rt-tl-now { position: absolute; top: 0; width: 2px; height: 18px; background: #fff; }
+.rt-timeline { position: relative; height: 22px; background: #333; border-radius: 3px; margin: 4px 0; }
+.rt-tl-mark { position: absolute; top: 0; width: 6px; height: 22px; margin-left: -3px; border-radius: 2px; }
+.rt-tl-now { position: absolute; top: 0; width: 2px; height: 22px; background: #fff; }
 </style>"""
 
 
