@@ -214,9 +214,14 @@ def test_decision_rule_matches_the_release_on_every_kind_of_output():
 
 def test_reasoner_errors_revert_to_the_initial_text_and_keep_is_ours():
     script = ["<think>moved</think><d>yes</d><answer>a grey box near the wall</answer>", RuntimeError("server down")]
-    results, backbone = run_script(script)
+    backbone = ReplayBackbone(np.tile([10.0, 10.0, 20.0, 20.0], (22, 1)))
+    config = PipelineConfig.from_dict({"schedule": {"interval": {"every": 10}}})
+    run = ReasoningTracker(backbone, RawReasoner(script), config).run(numbered_frames(22), backbone.boxes[0], INITIAL)
+    results = list(run)
     assert results[20].event.status == "error" and results[20].event.text_applied == INITIAL
     assert backbone.texts_used[21] == INITIAL
+    # the revert is a text change: counted, so that the summary agrees with the log
+    assert (run.summary.errors, run.summary.updates, run.summary.reverts, run.summary.text_changes) == (1, 1, 1, 2)
     results, backbone = run_script(script, policy={"on_failure": "keep"})
     assert results[20].event.text_applied == "a grey box near the wall" == backbone.texts_used[21]
 

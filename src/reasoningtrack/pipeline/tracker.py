@@ -258,6 +258,7 @@ class TrackingRun:
         decision = self._policy.revert()
         if decision.text != before:
             self._backbone.set_text(decision.text)
+            self.summary.reverts += 1  # a text change like any other (text_changes matches the log)
         return ReasoningEvent(
             frame=payload["frame"],
             triggers=list(payload["triggers"]),
