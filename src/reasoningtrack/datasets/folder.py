@@ -23,6 +23,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from ..sequence_files import DESCRIPTION_NAMES, FRAME_FOLDERS, GROUND_TRUTH_NAMES, first_existing
 from .base import Dataset, DatasetError, Sequence
 from .parsing import (
     list_images,
@@ -36,18 +37,12 @@ from .parsing import (
 
 __all__ = ["FolderDataset", "sequence_from_folder", "ground_truth_file", "frame_folder"]
 
-GROUND_TRUTH_NAMES = ("groundtruth.txt", "groundtruth_rect.txt")
-FRAME_FOLDERS = ("img", "imgs", "img1")
-DESCRIPTION_NAMES = ("language.txt", "nlp.txt")
 ATTRIBUTE_NAMES = ("attributes.txt", "attrs.txt")
 
 
 def ground_truth_file(folder: str | Path) -> Path | None:
     """The folder's ground-truth file (``groundtruth.txt`` before ``groundtruth_rect.txt``)."""
-    for name in GROUND_TRUTH_NAMES:
-        if (Path(folder) / name).is_file():
-            return Path(folder) / name
-    return None
+    return first_existing(folder, GROUND_TRUTH_NAMES)
 
 
 def frame_folder(folder: str | Path) -> Path:
@@ -57,10 +52,6 @@ def frame_folder(folder: str | Path) -> Path:
         if (folder / name).is_dir():
             return folder / name
     return folder
-
-
-def _first_existing(folder: Path, names: tuple[str, ...]) -> Path | None:
-    return next((folder / n for n in names if (folder / n).is_file()), None)
 
 
 def _absent_flags(folder: Path):
@@ -96,9 +87,9 @@ def sequence_from_folder(
     if gt_path is None:
         raise DatasetError(f"no ground truth in {folder} (expected one of: {', '.join(GROUND_TRUTH_NAMES)})")
     ground_truth = read_box_table(gt_path, f"ground truth ({gt_path.name})")
-    description_path = _first_existing(folder, DESCRIPTION_NAMES)
+    description_path = first_existing(folder, DESCRIPTION_NAMES)
     description = read_text(description_path, f"description ({description_path.name})") if description_path else None
-    attribute_path = _first_existing(folder, ATTRIBUTE_NAMES)
+    attribute_path = first_existing(folder, ATTRIBUTE_NAMES)
     attributes = read_attribute_file(attribute_path, attribute_names, attribute_path.name) if attribute_path else {}
     images = frame_folder(folder)
     return Sequence(

@@ -25,6 +25,7 @@ from ..boxfiles import (
     read_boxes,
     read_boxes_many,
 )
+from ..sequence_files import IMAGE_EXTENSIONS, image_files, natural_key
 from .base import DatasetError
 
 __all__ = [
@@ -235,15 +236,6 @@ def read_name_list(path: str | os.PathLike, what: str = "sequence list", require
     return names
 
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(name: str) -> tuple:
-    """Sort key that orders ``2.jpg`` before ``10.jpg`` (and zero-padded names as usual)."""
-    return tuple(int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(name))
-
-
 def list_images(
     folder: str | os.PathLike,
     what: str = "frame folder",
@@ -255,10 +247,10 @@ def list_images(
     folder = Path(folder)
     if not folder.is_dir():
         raise DatasetError(f"missing {what}: {folder}")
-    images = [p for p in folder.iterdir() if p.suffix.lower() in extensions and p.is_file()]
+    images = image_files(folder, extensions)
     if not images and not allow_empty:
         raise DatasetError(f"no images ({', '.join(extensions)}) in the {what} {folder}")
-    return sorted(images, key=lambda p: natural_key(p.name))
+    return images
 
 
 def read_attribute_file(

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from ..config import ConfigError, load_yaml
+from ..config import ConfigError, deep_merge, load_yaml
 
 __all__ = [
     "Variant",
@@ -101,15 +101,8 @@ def load_experiment(path_or_name: str | Path, base_overrides: dict | None = None
     if grid and variants:
         raise ConfigError(f"{path}: give either 'grid' or 'variants', not both")
     if base_overrides:
-        base = _merge(base, base_overrides)
+        base = deep_merge(base, base_overrides)
     return Experiment(str(path), base, {str(k): v for k, v in grid.items()}, variants, str(data.get("about") or ""))
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for k, v in extra.items():
-        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
 
 
 def set_dotted(config: dict, key: str, value: Any) -> dict:

@@ -36,6 +36,7 @@ from typing import Any, ClassVar, Iterator
 import numpy as np
 
 from ..config import Config, ConfigError, deep_merge, load_yaml, parse_overrides
+from ..sequence_files import DESCRIPTION_NAMES
 from ..pipeline.config import PipelineConfig
 
 __all__ = [
@@ -72,7 +73,7 @@ class VOTConfig(Config):
     #: Property names (case-insensitive) that carry the prompt.
     text_properties: list[str] = field(default_factory=lambda: ["text", "language", "description", "prompt", "nlp"])
     #: File names holding a sequence's prompt, looked up beside the first image and above it.
-    text_files: list[str] = field(default_factory=lambda: ["language.txt", "nlp.txt", "description.txt"])
+    text_files: list[str] = field(default_factory=lambda: [*DESCRIPTION_NAMES, "description.txt"])
     #: Folder for one reasoning log (JSON lines) per initialisation (``<sequence>.jsonl``, then
     #: ``<sequence>.init2.jsonl`` after a re-initialisation); none when empty.
     reasoning_log_dir: str = ""

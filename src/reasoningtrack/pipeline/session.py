@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..config import ConfigError
+from ..sequence_files import DESCRIPTION_NAMES, GROUND_TRUTH_NAMES, first_existing
 from .config import TrackRunConfig
 from .results import FrameResult, RunSummary
 from .tracker import ReasoningTracker
@@ -23,8 +24,6 @@ __all__ = ["build_tracker", "find_groundtruth", "find_description", "track_to_fo
 
 #: Reasoner name that tracks with the backbone alone (no reasoning calls at all).
 NO_REASONER = "none"
-GROUNDTRUTH_NAMES = ("groundtruth_rect.txt", "groundtruth.txt")
-DESCRIPTION_NAMES = ("language.txt", "nlp.txt")
 
 
 def build_tracker(backbone_name: str, backbone_options: dict, reasoner: str, reasoner_options: dict, pipeline,
@@ -70,25 +69,18 @@ def absolute_paths(options: dict) -> dict:
     return out
 
 
-def _first_existing(folder: Path, names) -> Path | None:
-    for name in names:
-        if (folder / name).is_file():
-            return folder / name
-    return None
-
-
 def find_groundtruth(input_path: str | Path) -> Path | None:
     """The ground-truth file of a sequence folder: in the folder itself, or in its parent when the
     input is the sequence's image folder (OTB: ``Crossing/img`` -> ``Crossing/groundtruth_rect.txt``)."""
     path = Path(input_path)
     folder = path if path.is_dir() else path.parent
-    return _first_existing(folder, GROUNDTRUTH_NAMES) or _first_existing(folder.parent, GROUNDTRUTH_NAMES)
+    return first_existing(folder, GROUND_TRUTH_NAMES) or first_existing(folder.parent, GROUND_TRUTH_NAMES)
 
 
 def find_description(input_path: str | Path) -> Path | None:
     path = Path(input_path)
     folder = path if path.is_dir() else path.parent
-    return _first_existing(folder, DESCRIPTION_NAMES) or _first_existing(folder.parent, DESCRIPTION_NAMES)
+    return first_existing(folder, DESCRIPTION_NAMES) or first_existing(folder.parent, DESCRIPTION_NAMES)
 
 
 def first_groundtruth_box(path: Path) -> list[float]:

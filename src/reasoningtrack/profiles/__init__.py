@@ -13,7 +13,7 @@ from importlib import resources
 
 import yaml
 
-from ..config import ConfigError
+from ..config import ConfigError, deep_merge
 
 __all__ = ["PROFILES", "DEFAULT_PROFILE", "SECTIONS", "load_profile", "run_layer", "apply_profile"]
 
@@ -41,13 +41,6 @@ def load_profile(name: str | None = None) -> dict:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: section {section!r} must be a mapping, got {type(value).__name__}")
         out[section] = value
-    return out
-
-
-def _merge(base: dict, extra: dict) -> dict:
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
     return out
 
 
@@ -87,4 +80,4 @@ def apply_profile(data: dict, flag: str | None = None, *, default_reasoner: str 
             "drop --profile, or start from a config without a profile"
         )
     reasoner = str(data.get("reasoner") or default_reasoner)
-    return _merge(run_layer(flag or recorded, reasoner), data)
+    return deep_merge(run_layer(flag or recorded, reasoner), data)

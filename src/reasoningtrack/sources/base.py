@@ -9,13 +9,14 @@ readers; nothing holds more than a bounded look-ahead of decoded frames.
 
 from __future__ import annotations
 
-import re
 import warnings
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Iterator
 
 import numpy as np
+
+from ..sequence_files import natural_key
 
 __all__ = ["FrameSource", "SourceError", "SkippedFrameWarning", "natural_sort_key"]
 
@@ -33,10 +34,9 @@ class SkippedFrameWarning(UserWarning):
     """A corrupt frame was skipped because the source was opened with ``skip_corrupt=True``."""
 
 
-def natural_sort_key(path: str | Path) -> list:
+def natural_sort_key(path: str | Path) -> tuple:
     """Sort ``img2.jpg`` before ``img10.jpg`` (digit runs compare as numbers)."""
-    name = Path(path).name
-    return [(0, int(tok), "") if tok.isdigit() else (1, 0, tok.lower()) for tok in re.split(r"(\d+)", name) if tok]
+    return natural_key(Path(path).name)
 
 
 class FrameSource(ABC):

@@ -15,11 +15,11 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .base import FrameSource, SourceError, natural_sort_key
+from ..sequence_files import IMAGE_EXTENSIONS, image_files
+from .base import FrameSource, SourceError
 
 __all__ = ["ImageFolderSource", "SequenceSource", "IMAGE_EXTENSIONS", "decode_rgb", "list_images"]
 
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"})
 
 
 def decode_rgb(path: str | Path) -> np.ndarray:
@@ -50,12 +50,12 @@ def list_images(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise SourceError(f"image folder {folder} does not exist or is not a folder", path=folder)
-    paths = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    paths = image_files(folder)
     if not paths:
         raise SourceError(
             f"image folder {folder} holds no images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))})", path=folder
         )
-    return sorted(paths, key=natural_sort_key)
+    return paths
 
 
 class ImageFolderSource(FrameSource):
