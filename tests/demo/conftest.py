@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "demo"
@@ -104,6 +105,7 @@ def track_boxes(crossing_clip, tmp_path_factory):
     import sys
 
     cache: dict = {}
+    track_configs: dict = {}
 
     def run(box) -> np.ndarray:
         key = ",".join(f"{float(v):g}" for v in box)
@@ -117,6 +119,9 @@ def track_boxes(crossing_clip, tmp_path_factory):
             )
             assert done.returncode == 0, done.stderr
             cache[key] = np.loadtxt(out / "run" / "boxes.txt", delimiter=",")
+            track_configs[key] = yaml.safe_load((out / "run" / "config.yaml").read_text())
         return cache[key]
+
+    run.configs = track_configs  # box key -> the config.yaml that track wrote
 
     return run

@@ -99,3 +99,9 @@ def test_browser_upload_draw_run_download_matches_track(demo_url, crossing_clip,
     track = track_boxes(drawn)
     assert track.shape == demo_boxes.shape
     assert np.abs(track - demo_boxes).max() <= 1.0
+    # the page builds the config `track` builds from the same choices (profile filled in alike)
+    track_config = dict(track_boxes.configs[",".join(f"{v:g}" for v in drawn)])
+    demo_config = dict(config)
+    for key in ("input", "video"):
+        track_config.pop(key), demo_config.pop(key)
+    assert demo_config == track_config

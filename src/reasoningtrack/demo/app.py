@@ -200,6 +200,10 @@ class DemoServer:
 
     def run_config(self, prepared: PreparedInput, box, text, backbone, reasoner, model, base_url, triggers, interval,
                    policy, mode, profile) -> TrackRunConfig:
+        """The run's config, built as ``reasoningtrack track`` builds it from the same choices."""
+        from ..pipeline.session import absolute_paths
+        from ..profiles import apply_profile
+
         cfg = self.config
         backbone = (backbone or cfg.backbone).strip()
         reasoner = (reasoner or cfg.reasoner).strip()
@@ -224,9 +228,12 @@ class DemoServer:
                 "mode": mode or "sync",
             },
         }
-        if "profile" in TrackRunConfig.__dataclass_fields__ and profile:
-            data["profile"] = profile
-        return TrackRunConfig.from_dict(data, where="demo run")
+        for key in ("backbone_options", "reasoner_options"):  # as `track` saves them: the same files from anywhere
+            data[key] = absolute_paths(data[key])
+        # the profile fills what the page leaves out (motion gate, template, failure rule, the VLM's
+        # prompt and parser), exactly as `track --profile` does
+        resolved = apply_profile(data, profile or cfg.profile or None, default_reasoner=TrackRunConfig().reasoner)
+        return TrackRunConfig.from_dict(resolved, where="demo run")
 
     # -- runs ---------------------------------------------------------------------------------
     def run(self, box_text, text, backbone, reasoner, model, base_url, triggers, interval, policy, mode, profile,
