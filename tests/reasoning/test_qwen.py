@@ -145,6 +145,39 @@ def test_missing_weights_say_how_to_get_them(tmp_path, offline):
         QwenReasoner(QwenConfig(model=str(tmp_path)))
 
 
+def test_unreachable_hub_fails_at_once_with_the_same_help(monkeypatch):
+    """Without HF_HUB_OFFLINE, transformers retries an unreachable hub for minutes; one TCP probe
+    (before torch is even imported) makes it fail at once. Local folders never probe."""
+    import socket
+    import time
+
+    from reasoningtrack.reasoning.qwen import hub_unreachable
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    with socket.socket() as s:  # a port nothing listens on: bind, then close
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    for proxy in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    assert f"127.0.0.1:{port}" in hub_unreachable(2.0)
+    start = time.perf_counter()
+    with pytest.raises(ReasonerError, match=rf"hub http://127.0.0.1:{port} is unreachable .*Connection refused") as info:
+        QwenReasoner(QwenConfig(model="my-org/never-cached-model"))
+    assert time.perf_counter() - start < 10
+    assert "hf download my-org/never-cached-model --local-dir" in str(info.value) and "tiny-vlm" in str(info.value)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")  # the proxy is what must answer
+    assert "through the proxy" in hub_unreachable(2.0)
+    with pytest.raises(ConfigError, match="hub_probe_timeout_s"):
+        QwenConfig(hub_probe_timeout_s=-1)
+
+
+def test_offline_without_a_cached_copy_fails_before_loading_anything(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ReasonerError, match=r"HF_HUB_OFFLINE is set and 'my-org/never-cached-model' is neither a local"):
+        QwenReasoner(QwenConfig(model="my-org/never-cached-model"))
+
+
 def test_bad_adapter_folder(tiny_qwen_dir, offline, tmp_path):
     with pytest.raises(ReasonerError, match="adapter_config.json"):
         QwenReasoner(QwenConfig(model=str(tiny_qwen_dir), adapter=str(tmp_path)))

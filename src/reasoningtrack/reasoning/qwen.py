@@ -45,11 +45,17 @@ class QwenConfig(GenerationConfig):
     """Requests per ``generate`` in ``reason_batch``."""
     local_files_only: bool = False
     """Never contact the hub (also implied by ``HF_HUB_OFFLINE=1``)."""
+    hub_probe_timeout_s: float = 5.0
+    """Before loading a hub id, open one TCP connection to the hub (or the HTTPS proxy) with this
+    timeout; when it fails, a cached copy is loaded offline, else the load fails at once instead of
+    after transformers' retries (minutes). 0 skips the probe."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 0 <= self.min_new_tokens <= self.max_new_tokens:
             raise ConfigError(f"min_new_tokens must be in [0, max_new_tokens], got {self.min_new_tokens}")
+        if self.hub_probe_timeout_s < 0:
+            raise ConfigError(f"hub_probe_timeout_s must be >= 0, got {self.hub_probe_timeout_s}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be at least 1, got {self.batch_size}")
 
@@ -68,6 +74,37 @@ def _missing_weights_message(model: str, exc: BaseException) -> str:
     )
 
 
+def hub_unreachable(timeout_s: float) -> str | None:
+    """Why the Hugging Face hub cannot be reached from here (None when a TCP connection to it, or
+    to the HTTPS proxy in the environment, opens within ``timeout_s``)."""
+    import socket
+    from urllib.parse import urlparse
+
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    proxy = next((os.environ[k] for k in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if os.environ.get(k)), None)
+    target = urlparse(proxy if proxy and "://" in proxy else (f"http://{proxy}" if proxy else endpoint))
+    host = target.hostname or ""
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout_s).close()
+    except OSError as exc:
+        via = f" through the proxy {host}:{port}" if proxy else ""
+        return f"the Hugging Face hub {endpoint} is unreachable{via} ({host}:{port}: {exc or type(exc).__name__})"
+    return None
+
+
+def _cached(model: str) -> bool:
+    """Whether a hub id's config.json is already in the local Hugging Face cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    try:
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except Exception:  # an id the cache helper refuses is simply not cached
+        return False
+
+
 class QwenReasoner(Reasoner):
     """Qwen2.5-VL (``Qwen2_5_VLForConditionalGeneration`` + ``AutoProcessor``) in this process."""
 
@@ -83,6 +120,20 @@ class QwenReasoner(Reasoner):
         self._load()
 
     def _load(self) -> None:
+        cfg = self.config
+        local = Path(cfg.model).expanduser()
+        offline = cfg.local_files_only or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
+        if not offline and not local.exists() and cfg.hub_probe_timeout_s > 0:
+            # transformers retries an unreachable hub for minutes before failing: probe it first
+            problem = hub_unreachable(cfg.hub_probe_timeout_s)
+            if problem is not None:
+                if not _cached(cfg.model):
+                    raise ReasonerError(_missing_weights_message(cfg.model, ConnectionError(problem)))
+                offline = True  # a cached copy loads without the hub
+        if offline and not local.exists() and not _cached(cfg.model):
+            why = "local_files_only is set" if cfg.local_files_only else "HF_HUB_OFFLINE is set"
+            raise ReasonerError(_missing_weights_message(
+                cfg.model, FileNotFoundError(f"{why} and {cfg.model!r} is neither a local folder nor in the Hugging Face cache")))
         try:
             import torch
             from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
@@ -91,7 +142,6 @@ class QwenReasoner(Reasoner):
                 f"the qwen reasoner needs torch, torchvision and transformers: {exc} "
                 '(pip install "reasoningtrack[vlm]")'
             ) from exc
-        cfg = self.config
         if cfg.device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         else:
@@ -102,12 +152,10 @@ class QwenReasoner(Reasoner):
             dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
         else:
             dtype = getattr(torch, cfg.dtype)
-        local = Path(cfg.model).expanduser()
         if local.exists() and not (local / "config.json").is_file():
             raise ReasonerError(
                 _missing_weights_message(cfg.model, FileNotFoundError(f"no config.json in folder {local}"))
             )
-        offline = cfg.local_files_only or os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0")
         source = str(local) if local.exists() else cfg.model
         try:
             processor = AutoProcessor.from_pretrained(source, local_files_only=offline)
