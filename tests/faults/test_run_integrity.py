@@ -121,7 +121,15 @@ def test_reasoner_down_fails_the_benchmark_and_a_rerun_redoes_it(world, tmp_path
         assert rows(out / "results" / f"{name}.txt") == FRAMES
         assert json.loads((out / "timings" / f"{name}.json").read_text())["errors"] == 3
 
-    server = serve_chat(port)
+    # Still down, but the user accepts it: the same sequences are kept, the failures counted.
+    code, _, err = run_cli([*args, "--on-reasoner-error", "continue"])
+    assert code == 0, err
+    assert "2 already complete" in err and f"reasoning calls failed on 2 sequence(s) ({', '.join(names)})" in err
+    reasoning = json.loads((out / "report.json").read_text())["reasoning"]
+    assert reasoning["on_reasoner_error"] == "continue" and reasoning["errors"] == 6
+    assert reasoning["sequences_with_failures"] == {n: {"error": 3, "timeout": 0, "unusable": 0, "calls": 3} for n in names}
+
+    server = serve_chat(port)  # the server is up: the default mode redoes both
     try:
         code, _, err = run_cli(args)
     finally:
@@ -140,17 +148,6 @@ def test_reasoner_down_fails_the_benchmark_and_a_rerun_redoes_it(world, tmp_path
     assert (reasoning["reasoning_calls"], reasoning["text_changes"], reasoning["updates"], reasoning["reverts"],
             reasoning["reapplied"], reasoning["errors"]) == (6, 4, 2, 2, 2, 0)
     assert reasoning["sequences_with_failures"] == {} and not (out / "failures.json").exists()
-
-
-def test_on_reasoner_error_continue_keeps_results_and_reports_counts(world, tmp_path, run_cli):
-    name = names_of(world)[0]
-    out = tmp_path / "run"
-    code, _, err = run_cli(bench(world, out, *openai_args(closed_port()), "--sequences", name, "--on-reasoner-error", "continue"))
-    assert code == 0, err
-    assert f"reasoning calls failed on 1 sequence(s) ({name})" in err and "3 failed" in err
-    reasoning = json.loads((out / "report.json").read_text())["reasoning"]
-    assert reasoning["on_reasoner_error"] == "continue"
-    assert reasoning["sequences_with_failures"] == {name: {"error": 3, "timeout": 0, "unusable": 0, "calls": 3}}
 
 
 def test_track_exits_non_zero_when_every_reasoning_call_failed(world, tmp_path, run_cli):

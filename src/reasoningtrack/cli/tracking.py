@@ -418,8 +418,10 @@ def _benchmark_with_progress(runner, evaluate: bool) -> None:
         f"{sum(o.reapplied for o in ran)} re-applied the text in use, {failed_calls} failed",
         highlight=False,
     )
-    if failed_calls and runner.on_reasoner_error == "continue":
-        names = [o.name for o in ran if o.reasoning_failures]
+    if runner.on_reasoner_error == "continue":  # also those kept from an earlier run (their records say)
+        kept = [o.name for o in outcomes if o.ok and not o.elsewhere]
+        names = list(runner.reasoning_counts(kept)["sequences_with_failures"])
+    if runner.on_reasoner_error == "continue" and names:
         console.print(f"[yellow]warning:[/] reasoning calls failed on {len(names)} sequence(s) ({', '.join(map(escape, names[:10]))}"
                       f"{', ...' if len(names) > 10 else ''}); kept under --on-reasoner-error continue, counted in report.json",
                       highlight=False)
