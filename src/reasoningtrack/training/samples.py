@@ -350,14 +350,27 @@ def build_samples(
     sequences = {name: dataset.load(name) for name in names}
     plan, skipped = plan_pairs(sequences.values(), config)
     if not plan:
-        raise SampleBuildError(f"no pairs could be drawn from {config.dataset} ({config.split}): {skipped}")
+        hint = ""
+        if any(why.startswith("no visible pair") for why in skipped.values()):
+            # The gap defaults follow the release's long videos (pairs hundreds of frames apart);
+            # say what would fit these sequences instead of silently changing the rule.
+            longest = max(len(seq.ground_truth) for seq in sequences.values())
+            low = max(1, longest // 8)
+            high = max(low, longest // 2)
+            hint = (f" -- the longest sequence has {longest} frames, fewer than min_gap={config.min_gap} "
+                    f"(the release's gaps are for long videos): pass e.g. --min-gap {low} --max-gap {high}"
+                    if longest <= config.min_gap else
+                    f" -- the longest sequence has {longest} frames: try a smaller --min-gap or a larger --max-gap")
+        shown = "; ".join(f"{name}: {why}" for name, why in list(skipped.items())[:3])
+        more = f" (and {len(skipped) - 3} more)" if len(skipped) > 3 else ""
+        raise SampleBuildError(f"no pairs could be drawn from {config.dataset} ({config.split}): {shown}{more}{hint}")
     state = {"backbone": backbone}
 
     def get_backbone():
         if state["backbone"] is None:
-            from ..trackers import BACKBONES
+            from ..specs import BackboneSpec
 
-            state["backbone"] = BACKBONES.build(config.backbone, **dict(config.backbone_options))
+            state["backbone"] = BackboneSpec.of(config).build()
         return state["backbone"]
 
     def make_rows(start: int, stop: int) -> list[dict]:
