@@ -321,7 +321,7 @@ def test_sigterm_and_sigkill_stop_every_worker_and_leave_a_resumable_folder(worl
     finished = {p.stem for p in (out / "results").glob("*.txt")}
     assert 1 <= len(finished) < SEQUENCES
 
-    code, _, err = run_cli(args)  # resumes: what finished is kept, the rest is run
+    code, _, err = run_cli([*bench(world, out), *SLOW])  # resumes (in-process): what finished is kept, the rest is run
     assert code == 0, err
     assert f"{len(finished)} already complete" in err and (out / "report.json").exists()
     assert all(rows(out / "results" / f"{n}.txt") == FRAMES for n in names_of(world))
