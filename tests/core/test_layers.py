@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-BOTTOM = ("sources", "trackers", "reasoning", "datasets", "profiles", "fileio", "boxfiles", "tablecache",
+BOTTOM = ("sources", "trackers", "reasoning", "datasets", "profiles", "fileio", "boxfiles", "sequence_files", "specs", "tablecache",
           "geometry", "config", "registry", "describe")
 
 

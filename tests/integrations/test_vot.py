@@ -26,6 +26,7 @@ from reasoningtrack.integrations.vot import (
     region_to_box,
 )
 from reasoningtrack.pipeline.session import build_tracker
+from reasoningtrack.specs import BackboneSpec, ReasonerSpec
 from reasoningtrack.sources import open_source
 
 CROSSING_BOX = (205.0, 151.0, 17.0, 50.0)
@@ -55,7 +56,7 @@ def start_server(config: Path) -> tuple[subprocess.Popen, Client]:
 
 
 def reference_boxes(frames: list[Path], box, text: str, config: VOTConfig) -> np.ndarray:
-    tracker = build_tracker(config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline)
+    tracker = build_tracker(BackboneSpec.of(config), ReasonerSpec.of(config), config.pipeline)
     run = tracker.run(open_source(frames).frames(), box, text)
     return np.array([r.box for r in run])
 

@@ -225,6 +225,7 @@ def test_tracking_continues_when_the_server_is_down(shared_data):
     """The pipeline logs each failed call and keeps tracking with the current text."""
     from reasoningtrack.pipeline.config import PipelineConfig
     from reasoningtrack.pipeline.session import build_tracker
+    from reasoningtrack.specs import BackboneSpec, ReasonerSpec
     from reasoningtrack.sources.images import list_images
     from reasoningtrack.datasets.base import read_rgb
 
@@ -233,8 +234,8 @@ def test_tracking_continues_when_the_server_is_down(shared_data):
     box = [float(v) for v in (folder / "groundtruth_rect.txt").read_text().splitlines()[0].split(",")]
     pipeline = PipelineConfig.from_dict({"schedule": {"triggers": ["interval"], "interval": {"every": 5}}})
     tracker = build_tracker(
-        "csrt", {}, "openai",
-        {"base_url": f"http://127.0.0.1:{_free_port()}/v1", "model": "m", "max_retries": 0}, pipeline,
+        BackboneSpec("csrt"),
+        ReasonerSpec("openai", {"base_url": f"http://127.0.0.1:{_free_port()}/v1", "model": "m", "max_retries": 0}), pipeline,
     )
     try:
         results = list(tracker.run(frames, box, "the player in white"))

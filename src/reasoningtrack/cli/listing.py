@@ -35,7 +35,7 @@ def entries(kind: str) -> list[tuple[str, str]]:
 
         return _registry(BACKBONES)
     if kind == "reasoners":
-        from ..pipeline.session import NO_REASONER
+        from ..specs import NO_REASONER
         from ..reasoning import REASONERS
 
         return _registry(REASONERS) + [(NO_REASONER, "no reasoner: the backbone alone, with the initial text")]

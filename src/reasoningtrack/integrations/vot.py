@@ -209,10 +209,9 @@ def serve(config: VOTConfig, server) -> int:
 
     from ..pipeline.session import build_tracker
     from ..pipeline.writers import ReasoningLogWriter
+    from ..specs import BackboneSpec, ReasonerSpec
 
-    tracker = build_tracker(
-        config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline
-    )
+    tracker = build_tracker(BackboneSpec.of(config), ReasonerSpec.of(config), config.pipeline)
     sessions = 0
     starts: dict[str, int] = {}
     try:

@@ -192,10 +192,10 @@ def load_dataset(config: BenchmarkConfig):
 
 
 def build_benchmark_tracker(config: BenchmarkConfig, shared_reasoner=None):
+    from ..specs import BackboneSpec, ReasonerSpec
     from .session import build_tracker
 
-    return build_tracker(config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline,
-                         shared_reasoner=shared_reasoner)
+    return build_tracker(BackboneSpec.of(config), ReasonerSpec.of(config), config.pipeline, shared_reasoner=shared_reasoner)
 
 
 def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutcome:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..config import ConfigError
 from ..sequence_files import DESCRIPTION_NAMES, GROUND_TRUTH_NAMES, first_existing
+from ..specs import NO_REASONER, BackboneSpec, ReasonerSpec
 from .config import TrackRunConfig
 from .results import FrameResult, RunSummary
 from .tracker import ReasoningTracker
@@ -22,32 +23,23 @@ from .writers import AnnotatedVideoWriter, ReasoningLogWriter
 
 __all__ = ["build_tracker", "find_groundtruth", "find_description", "track_to_folder", "TrackOutputs", "NO_REASONER"]
 
-#: Reasoner name that tracks with the backbone alone (no reasoning calls at all).
-NO_REASONER = "none"
-
-
-def build_tracker(backbone_name: str, backbone_options: dict, reasoner: str, reasoner_options: dict, pipeline,
-                  shared_reasoner=None) -> ReasoningTracker:
-    """Build the backbone and the reasoner by registry name (options as given by the user).
+def build_tracker(backbone: BackboneSpec, reasoner: ReasonerSpec, pipeline, shared_reasoner=None) -> ReasoningTracker:
+    """Build the backbone and the reasoner (``reasoner`` ``none``: the backbone alone).
 
     ``shared_reasoner``: a reasoner built elsewhere (a client of a shared reasoning service, see
     reasoning/service.py), used instead of building ``reasoner`` here."""
-    from ..reasoning import REASONERS
-    from ..trackers import BACKBONES
-
-    backbone = BACKBONES.build(backbone_name, **dict(backbone_options))
-    if shared_reasoner is not None and reasoner.lower() != NO_REASONER:
-        return ReasoningTracker(backbone, shared_reasoner, pipeline)
-    if reasoner.lower() == NO_REASONER:
-        if reasoner_options:
-            raise ConfigError(f"reasoner 'none' takes no options, got {sorted(reasoner_options)}")
-        return ReasoningTracker(backbone, None, pipeline)
+    if shared_reasoner is not None and not reasoner.is_none:
+        return ReasoningTracker(backbone.build(), shared_reasoner, pipeline)
+    if reasoner.is_none:
+        reasoner.build()  # checks that 'none' got no options
+        return ReasoningTracker(backbone.build(), None, pipeline)
+    built = backbone.build()
     try:
-        reasoning = REASONERS.build(reasoner, **dict(reasoner_options))
+        reasoning = reasoner.build()
     except BaseException:
-        backbone.close()
+        built.close()
         raise
-    return ReasoningTracker(backbone, reasoning, pipeline)
+    return ReasoningTracker(built, reasoning, pipeline)
 
 
 #: Option names whose value is a file or folder (a bare relative name such as ``tiny-vlm`` too).
@@ -176,8 +168,7 @@ def track_to_folder(
     source = open_source(config.input, strict_decode=config.strict_decode)
     total = source.frame_count
     try:
-        tracker = build_tracker(config.backbone, config.backbone_options, config.reasoner, config.reasoner_options, config.pipeline,
-                                shared_reasoner=shared_reasoner)
+        tracker = build_tracker(BackboneSpec.of(config), ReasonerSpec.of(config), config.pipeline, shared_reasoner=shared_reasoner)
     except BaseException:
         source.close()
         raise

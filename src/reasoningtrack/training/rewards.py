@@ -252,9 +252,9 @@ def build_reward_functions(
     if needs_backbone:
         if labeller is None:
             if backbone is None:
-                from ..trackers import BACKBONES
+                from ..specs import BackboneSpec
 
-                backbone = BACKBONES.build(config.backbone, **dict(config.backbone_options))
+                backbone = BackboneSpec.of(config).build()
             labeller = BackboneLabeller(backbone, cache_size=config.cache_size)
         functions += [IoUReward(labeller, config=config), JudgeReward(labeller, config=config)]
         weights += [config.iou_weight, config.judge_weight]

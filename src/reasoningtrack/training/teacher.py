@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..specs import BackboneSpec, ReasonerSpec
 from .config import TeacherConfig
 from .conversations import COMPLETION_COLUMN
 from .labels import BackboneLabeller, LabelRequest, to_rgb_array
@@ -70,19 +71,15 @@ def teach(
 
     def get_reasoner():
         if state["reasoner"] is None:
-            from ..reasoning import REASONERS
-
             options = dict(config.reasoner_options)
             if config.prompt is not None:
                 options.setdefault("prompt", config.prompt)
-            state["reasoner"] = REASONERS.build(config.reasoner, **options)
+            state["reasoner"] = ReasonerSpec(config.reasoner, options).build()
         return state["reasoner"]
 
     def get_labeller():
         if state["labeller"] is None:
-            from ..trackers import BACKBONES
-
-            state["labeller"] = BackboneLabeller(BACKBONES.build(config.backbone, **dict(config.backbone_options)))
+            state["labeller"] = BackboneLabeller(BackboneSpec.of(config).build())
         return state["labeller"]
 
     features = teacher_features()
