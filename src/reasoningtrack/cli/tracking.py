@@ -180,8 +180,9 @@ def track(
             data["video"] = False
         if strict_decode:
             data["strict_decode"] = True
-        from ..pipeline.session import absolute_paths
+        from ..pipeline.session import absolute_paths, check_output_folder
 
+        check_output_folder(output, overwrite)  # before anything is built or shown
         for key in ("backbone_options", "reasoner_options"):  # the saved config means the same files from anywhere
             data[key] = absolute_paths(data.get(key) or {})
         run_config = TrackRunConfig.from_dict(apply_profile(data, profile, default_reasoner=TrackRunConfig().reasoner))
