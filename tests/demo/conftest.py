@@ -64,8 +64,11 @@ def demo_url(tmp_path_factory):
     from reasoningtrack.demo.app import launch
     from reasoningtrack.demo.config import DemoConfig
 
+    reports = tmp_path_factory.mktemp("reports")
+    (reports / "bench-a").mkdir()
+    (reports / "bench-a" / "report.html").write_text("<html><body>bench-a report</body></html>")
     config = DemoConfig(port=free_port(), runs_dir=str(tmp_path_factory.mktemp("demo-runs")), concurrency=2,
-                        max_upload_mb=5, max_frames=400)
+                        max_upload_mb=5, max_frames=400, reports_dir=str(reports))
     server, blocks, url = launch(config, block=False)
     try:
         yield url, server

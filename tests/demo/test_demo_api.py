@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 import yaml
 
 from conftest import CLIP_FRAMES, CROSSING_BOX, CROSSING_TEXT, read_zip_run
@@ -85,3 +86,21 @@ def test_two_sessions_run_at_once_each_with_its_own_result(demo_url, crossing_cl
     a, b = server.runs[started:]
     assert a.started_at < b.finished_at and b.started_at < a.finished_at
     assert server.pool.loads == 1
+
+
+def test_only_the_runs_and_reports_folders_are_served(demo_url, tmp_path):
+    import urllib.error
+    import urllib.request
+
+    url, server = demo_url
+    report = server.reports_dir / "bench-a" / "report.html"
+    html = server.reports_html()
+    assert f"/gradio_api/file={report}" in html
+    with urllib.request.urlopen(f"{url}gradio_api/file={report}", timeout=30) as response:
+        assert b"bench-a report" in response.read()
+    secret = tmp_path / "secret.txt"  # outside the runs and reports folders
+    secret.write_text("not for visitors")
+    for path in (secret, "/etc/passwd"):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{url}gradio_api/file={path}", timeout=30)
+        assert err.value.code in (403, 404)

@@ -51,7 +51,7 @@ def test_binds_loopback_by_default_and_warns_when_exposed():
     assert DemoServer(DemoConfig(host="0.0.0.0")).models_locked and not DemoServer(DemoConfig()).models_locked
 
 
-def test_only_the_runs_and_reports_folders_are_served(tmp_path):
+def test_allowed_paths_are_the_runs_and_reports_folders(tmp_path):
     from reasoningtrack.demo.app import DemoServer
     from reasoningtrack.demo.config import DemoConfig
 

@@ -85,8 +85,13 @@ class DemoServer:
         """Every run this process started, oldest first."""
 
     # -- sessions -----------------------------------------------------------------------------
+    @staticmethod
+    def _key(request: gr.Request | None) -> str:
+        """The session's folder name: Gradio's session hash, reduced to safe characters."""
+        return _SESSION.sub("_", str(getattr(request, "session_hash", None) or "default"))[:64] or "default"
+
     def session(self, request: gr.Request | None) -> Session:
-        key = _SESSION.sub("_", str(getattr(request, "session_hash", None) or "default"))[:64] or "default"
+        key = self._key(request)
         with self._lock:
             if key not in self._sessions:
                 self._sessions[key] = Session(self.runs_dir / key)
@@ -94,9 +99,8 @@ class DemoServer:
 
     def end_session(self, request: gr.Request) -> None:
         """The tab closed: stop its run (its files stay in the runs folder)."""
-        key = _SESSION.sub("_", str(getattr(request, "session_hash", None) or "default"))[:64]
         with self._lock:
-            session = self._sessions.pop(key, None)
+            session = self._sessions.pop(self._key(request), None)
         if session is not None and session.run is not None:
             session.run.stop()
 
