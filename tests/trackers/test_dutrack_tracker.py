@@ -147,8 +147,15 @@ def test_set_text_reaches_the_network(tracker, ref, shared_data, params):
 
 
 def test_factory_rejects_unknown_or_missing_options(ref):
-    with pytest.raises(ConfigError, match="unknown option"):
+    with pytest.raises(ConfigError, match="unknown option") as info:
         BACKBONES.build("dutrack", checkpoint="x", chekpoint="y")
+    # every option --backbone-opt accepts is listed: loading and test-time tracker ones
+    from dataclasses import fields
+
+    from reasoningtrack.trackers.dutrack import DUTrackOptions, DUTrackTrackerConfig
+
+    for f in (*fields(DUTrackOptions), *fields(DUTrackTrackerConfig)):
+        assert repr(f.name) in str(info.value), f.name
     with pytest.raises(ConfigError, match="needs a checkpoint"):
         BACKBONES.build("dutrack", config=str(ref / "tiny_config.json"), vocab=str(ref / "vocab-bert-base-uncased.txt"))
     tiny = dict(config=str(ref / "tiny_config.json"), vocab=str(ref / "vocab-bert-base-uncased.txt"),

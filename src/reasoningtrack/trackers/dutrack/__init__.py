@@ -116,6 +116,12 @@ def build_dutrack(**options):
 
     tracker_fields = {f.name for f in fields(DUTrackTrackerConfig)}
     tracker_overrides = {k: options.pop(k) for k in list(options) if k in tracker_fields}
+    loading_fields = {f.name for f in fields(DUTrackOptions)}
+    unknown = sorted(set(options) - loading_fields)
+    if unknown:  # one list of everything --backbone-opt accepts, not just the loading options
+        raise ConfigError(
+            f"dutrack: unknown option(s) {unknown}; valid options: loading {sorted(loading_fields)}, "
+            f"test-time tracker {sorted(tracker_fields)}")
     opts = DUTrackOptions.from_dict(options, where="dutrack")
     dtype_name = _DTYPES.get(str(opts.dtype).lower())
     if dtype_name is None:
