@@ -2,8 +2,8 @@
 
 Output folder::
 
-    DIR/experiment.yaml          the experiment as run (base after --root/--set, grid or variants);
-                                 a resumed run must match it
+    DIR/experiment.yaml          the experiment as last run (base after --root/--set, grid or
+                                 variants); each variant folder checks its own config on resume
     DIR/variants/<name>/         one benchmark folder per variant (config.yaml, results/, reasoning/,
                                  timings/, scores/, report.json)
     DIR/summary.json, .csv       one row per variant (see :mod:`.summary`)
@@ -19,6 +19,7 @@ error, the others still run, and the command ends non-zero; the next call retrie
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -58,25 +59,19 @@ class ExperimentRunner:
     def variant_dir(self, name: str) -> Path:
         return self.output / "variants" / name
 
-    def is_done(self, name: str) -> bool:
-        folder = self.variant_dir(name)
-        return (folder / "report.json").is_file() and not (folder / "failures.json").exists()
+    def is_done(self, variant: Variant) -> bool:
+        """Evaluated, nothing failed, and the folder holds this variant's configuration."""
+        folder = self.variant_dir(variant.name)
+        return ((folder / "report.json").is_file() and not (folder / "failures.json").exists()
+                and _same_config(load_yaml(folder / "config.yaml"), variant.config))
 
     def prepare_output(self) -> None:
+        """Save the experiment as run. A changed file is fine (a variant added to the grid, a failed
+        variant fixed): each variant folder checks its own configuration when it is resumed."""
         from ..evaluation.results import write_text_atomic
 
         self.output.mkdir(parents=True, exist_ok=True)
-        saved = self.output / "experiment.yaml"
-        mine = self.experiment.to_dict()
-        if saved.is_file():
-            old = load_yaml(saved)
-            if old != mine:
-                keys = sorted(k for k in set(old) | set(mine) if old.get(k) != mine.get(k))
-                raise ConfigError(
-                    f"{saved} holds another experiment (differs in {keys}); use another --output or remove that folder"
-                )
-        else:
-            write_text_atomic(saved, dump_yaml(mine))
+        write_text_atomic(self.output / "experiment.yaml", dump_yaml(self.experiment.to_dict()))
 
     def run(self) -> list[VariantOutcome]:
         from ..app import evaluate_run
@@ -89,7 +84,7 @@ class ExperimentRunner:
         for i, variant in enumerate(self.variants):
             if self.on_variant is not None:
                 self.on_variant(variant, i, total)
-            if self.is_done(variant.name):
+            if self.is_done(variant):
                 self.outcomes.append(VariantOutcome(variant.name, "skipped"))
                 continue
             folder = self.variant_dir(variant.name)
@@ -120,3 +115,15 @@ class ExperimentRunner:
     @property
     def failures(self) -> list[VariantOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
+
+
+def _same_config(saved: dict, mine: dict) -> bool:
+    """Equal on every key both hold (the runner may add keys, e.g. a dataset fingerprint, and a
+    newer version may add defaults; the benchmark runner itself checks the whole file on resume)."""
+    from .runs import flatten
+
+    a = flatten(json.loads(json.dumps(saved, default=str)))
+    b = flatten(json.loads(json.dumps(mine, default=str)))
+    if not b.get("dataset_fingerprint"):
+        a.pop("dataset_fingerprint", None)
+    return all(a[k] == b[k] for k in set(a) & set(b))

@@ -129,11 +129,11 @@ def evaluate_runs(runs: list[BenchmarkRun], protocol: str | None = None):
         raise ConfigError("no runs to evaluate")
     first = runs[0].config
     for run in runs[1:]:
-        for key in ("dataset", "root", "split"):
+        for key in ("dataset", "split"):
             if run.config.get(key) != first.get(key):
                 raise ConfigError(
                     f"{run.folder} ran on {key}={run.config.get(key)!r}, {runs[0].folder} on {first.get(key)!r}: "
-                    "runs compared together must share the dataset, root and split"
+                    "runs compared together must share the dataset and split"
                 )
     dataset = _dataset_of(first)
     names = dataset.sequence_names()
@@ -141,6 +141,14 @@ def evaluate_runs(runs: list[BenchmarkRun], protocol: str | None = None):
     done = [n for n in names if n in wanted and all((r.results_dir / f"{n}.txt").is_file() for r in runs)]
     if not done:
         raise ConfigError("no sequence has results in every run")
+    # runs on another copy of the data (another root) are scored together only if it holds the
+    # same ground truth for those sequences
+    for root in {r.config.get("root") for r in runs} - {first.get("root")}:
+        other = _dataset_of({**first, "root": root})
+        for name in done:
+            if not np.array_equal(other.load(name).ground_truth, dataset.load(name).ground_truth, equal_nan=True):
+                raise ConfigError(f"sequence {name} has another ground truth under {root} than under {first.get('root')}: "
+                                  "runs on different data cannot be scored together")
     labels = [r.label for r in runs]
     if len(set(labels)) != len(labels):
         raise ConfigError(f"two runs share a label ({labels}); rename a folder or use --label")
