@@ -10,7 +10,6 @@ so far. When the run ends, its folder is zipped beside it for download.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 import zipfile
@@ -36,15 +35,15 @@ def read_events(path: str | Path) -> list[ReasoningEvent]:
 
 def zip_run(folder: str | Path) -> Path:
     """``folder``'s run files in ``<folder>.zip`` (beside it), written atomically."""
+    from ..fileio import atomic_path
+
     folder = Path(folder)
     target = folder.with_name(folder.name + ".zip")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name in RUN_FILES:
             path = folder / name
             if path.is_file():
                 archive.write(path, f"{folder.name}/{name}")
-    os.replace(tmp, target)
     return target
 
 
