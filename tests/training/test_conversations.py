@@ -52,3 +52,22 @@ def test_llamafactory_sft_rows_keep_each_samples_instruction(shared_data):
     # Taught rows (no instruction column) get the release's SFT instruction.
     taught = to_sft_dataset(toy_samples(2, seed=0), conversation="llamafactory")
     assert _texts(taught[0]["prompt"][0])[0] == load_instruction("release-sft") + "\n"
+
+
+def test_overlong_prompts_are_dropped_with_a_message(tiny_qwen_dir):
+    from transformers import AutoProcessor
+
+    from reasoningtrack.training.grpo import drop_overlong_prompts, prompt_lengths
+
+    processor = AutoProcessor.from_pretrained(tiny_qwen_dir)
+    samples = toy_samples(3, seed=2)
+    long = ["the red circle " + "and so on " * 60, samples["description"][1], samples["description"][2]]
+    samples = samples.remove_columns("description").add_column("description", long)
+    rows = to_grpo_dataset(samples, "release", layout="release")
+    lengths = prompt_lengths(rows, processor)
+    assert lengths[0] > max(lengths[1:]) + 100  # the long description adds its tokens
+    said = []
+    kept = drop_overlong_prompts(rows, processor, max(lengths[1:]), said.append)
+    assert kept["sample_id"] == rows["sample_id"][1:] and "dropped 1 of 3" in said[0]
+    with pytest.raises(Exception, match="every prompt is longer"):
+        drop_overlong_prompts(rows, processor, 5)
