@@ -212,3 +212,21 @@ def test_csrt_tracks_the_default_test_split():
         overlap[0] = 1.0
         aucs.append(100 * (overlap[None, :] > thresholds[:, None]).mean())
     assert np.mean(aucs) > 50, aucs
+
+
+def test_an_interrupted_write_is_reported_incomplete_with_the_command_that_finishes_it(tmp_path):
+    import shutil
+
+    from reasoningtrack.datasets.base import DatasetError
+    from reasoningtrack.datasets.synthetic import SyntheticDataset, WorldConfig, write_dataset
+
+    root = write_dataset(tmp_path / "w", sequences=2, seed=3, config=WorldConfig(frames=20), splits=("test",))
+    assert len(SyntheticDataset(root, "test").sequence_names()) == 2
+    # what an interrupted run leaves: the manifest, the first sequence, no list file
+    shutil.rmtree(root / "test" / "synth-test-0001")
+    (root / "test.txt").unlink()
+    with pytest.raises(DatasetError, match=r"incomplete synthetic dataset: split 'test' has 1 of 2 sequences .*"
+                       r"data synth --output .* --count 2 --seed 3 --frames 20 --size 320x240 --splits test"):
+        SyntheticDataset(root, "test")
+    write_dataset(root, sequences=2, seed=3, config=WorldConfig(frames=20), splits=("test",))  # the fix
+    assert len(SyntheticDataset(root, "test").sequence_names()) == 2
