@@ -163,6 +163,8 @@ def test_profiles_defaults_and_precedence(tmp_path):
                       "reward_weights=[0.1,0.1,0.3,0.15]", "--max-steps", "5"])
     assert again["profile"] == "release" and again["beta"] == 0.02 and again["max_steps"] == 5
     assert again["reward_weights"] == [0.1, 0.1, 0.3, 0.15]
+    clash = runner.invoke(app, ["train", "grpo", "--print-config", "--config", str(tmp_path / "grpo.yaml"), "--profile", "paper"])
+    assert clash.exit_code != 0 and "profile" in clash.output
     result = runner.invoke(app, ["train", "grpo", "--print-config", "--profile", "nope"])
     assert result.exit_code != 0 and "nope" in result.output
     result = runner.invoke(app, ["train", "grpo"])

@@ -368,7 +368,13 @@ def resolve_config(cls, *, profile: str | None = None, file_data: dict | None = 
 
     file_data = dict(file_data or {})
     overrides = dict(overrides or {})
-    name = profile or overrides.get("profile") or file_data.get("profile") or DEFAULT_PROFILE
+    recorded = file_data.get("profile")
+    if profile and recorded and str(profile).strip().lower() != str(recorded).strip().lower():
+        raise ConfigError(
+            f"{where or 'the config file'} was resolved with profile {recorded!r} but --profile {profile!r} was given; "
+            "drop one (the file keeps the other profile's rules)"
+        )
+    name = profile or overrides.get("profile") or recorded or DEFAULT_PROFILE
     base = load_profile(name)[_SECTION_OF[cls]] if cls in _SECTION_OF else {}
     data = deep_merge(deep_merge(deep_merge(base, file_data), overrides), {k: v for k, v in (direct or {}).items() if v is not None})
     data["profile"] = str(name).strip().lower()
