@@ -72,6 +72,16 @@ def test_red_square_turning_blue_is_updated(heuristic):
     assert_model_format(result, "a red square")
 
 
+def test_non_ascii_letters_stay_in_the_words(heuristic):
+    """Words are letters of any script: "vélo" is one word, not "v" and "lo"."""
+    assert head_noun("a red vélo on the road") == "vélo"
+    assert head_noun("ein rotes Fahrrad") == "fahrrad"
+    assert head_noun("the naïve man's café-chair") == "café-chair"
+    result = heuristic.reason(scene("red"), scene("blue"), "a red vélo", context())
+    assert result.update is True and result.answer.split()[:2] == ["blue", "vélo"]
+    assert_model_format(result, "a red vélo")
+
+
 def test_unchanged_target_is_not_updated(heuristic):
     result = heuristic.reason(scene("red"), scene("red"), "a red square", context(previous=BOX))
     assert result.update is False and result.answer == "a red square"

@@ -78,7 +78,8 @@ _HEAD_BREAKERS = frozenset(
     while wearing holding carrying riding walking running moving and to toward towards across along
     between around inside outside""".split()
 )
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+#: A word: letters of any script (``vélo``, ``Mädchen``), then letters, apostrophes or hyphens.
+_WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['\u2019-])*")
 #: Nouns for people: their measured colour is their clothing's ("man in red", never "red man").
 _PERSON_NOUNS = frozenset(
     """person people man men woman women boy boys girl girls child children kid kids baby player
