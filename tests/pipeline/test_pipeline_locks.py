@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from reasoningtrack.pipeline.locks import FolderBusyError, FolderLock, SequenceClaims
+from reasoningtrack.pipeline.locks import FolderBusyError, FolderLock, SequenceClaims, holder_info
 
 
 def dead_pid() -> int:
@@ -55,10 +55,10 @@ def test_claims_are_exclusive_and_stale_ones_are_taken_over(tmp_path):
     claims.release("a")
     assert claims.try_claim("a")
 
-    claims.path("b").write_text(json.dumps({"pid": dead_pid(), "host": socket.gethostname()}))
+    claims.path("b").write_text(json.dumps({**holder_info(), "pid": dead_pid()}))
     assert claims.try_claim("b")  # a dead process of this machine: stale
-    claims.path("c").write_text(json.dumps({"pid": dead_pid(), "host": "another-machine"}))
-    assert not claims.try_claim("c")  # another machine's claim is honoured
+    claims.path("c").write_text(json.dumps({**holder_info(), "pid": dead_pid(), "node": "another-boot:1"}))
+    assert not claims.try_claim("c")  # another machine's claim is honoured, whatever its host name
     claims.release("c")
     assert claims.path("c").exists()  # never another's
     claims.clear()

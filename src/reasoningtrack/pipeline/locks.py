@@ -10,8 +10,8 @@
   created its claim file (``O_CREAT | O_EXCL``, atomic on every POSIX file system, NFS included);
   workers of one run and processes on other machines thereby share the work without doing a
   sequence twice. A claim whose holder is a dead process of this machine is stale and taken over;
-  a claim of another machine is honoured until an exclusive run (which knows that no one else
-  is working) clears all claims.
+  a claim of another machine (another boot id or pid namespace: host names may repeat) is honoured
+  until an exclusive run (which knows that no one else is working) clears all claims.
 """
 
 from __future__ import annotations
@@ -26,15 +26,27 @@ from pathlib import Path
 
 from ..config import ConfigError
 
-__all__ = ["FolderLock", "FolderBusyError", "SequenceClaims", "holder_info", "pid_alive"]
+__all__ = ["FolderLock", "FolderBusyError", "SequenceClaims", "holder_info", "node_id", "pid_alive"]
 
 
 class FolderBusyError(ConfigError):
     """Another process holds the run folder."""
 
 
+def node_id() -> str:
+    """Which pid namespace of which booted machine this is: pids are comparable only within one
+    (host names repeat across containers and clusters, boot ids and namespaces do not)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+        return f"{boot}:{namespace}"
+    except OSError:
+        return socket.gethostname()
+
+
 def holder_info() -> dict:
-    return {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S %z")}
+    return {"pid": os.getpid(), "host": socket.gethostname(), "node": node_id(),
+            "since": time.strftime("%Y-%m-%d %H:%M:%S %z")}
 
 
 def pid_alive(pid: int) -> bool:
@@ -143,7 +155,7 @@ class SequenceClaims:
 
     def __init__(self, folder: str | Path):
         self.folder = Path(folder) / self.NAME
-        self.host = socket.gethostname()
+        self.node = node_id()
 
     def path(self, name: str) -> Path:
         return self.folder / f"{name}.claim"
@@ -180,12 +192,12 @@ class SequenceClaims:
                 return time.time() - path.stat().st_mtime > 60
             except FileNotFoundError:
                 return True
-        return info.get("host") == self.host and not pid_alive(int(info.get("pid", -1)))
+        return info.get("node") == self.node and not pid_alive(int(info.get("pid", -1)))
 
     def release(self, name: str) -> None:
         """Drop this process's claim on ``name`` (never another's)."""
         info = self.holder(name)
-        if info is not None and info.get("pid") == os.getpid() and info.get("host") == self.host:
+        if info is not None and info.get("pid") == os.getpid() and info.get("node") == self.node:
             try:
                 self.path(name).unlink()
             except FileNotFoundError:
@@ -197,7 +209,7 @@ class SequenceClaims:
             return
         for path in self.folder.glob("*.claim"):
             info = _read_json(path)
-            if info and info.get("host") == self.host and info.get("pid") in pids:
+            if info and info.get("node") == self.node and info.get("pid") in pids:
                 try:
                     path.unlink()
                 except FileNotFoundError:
