@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..config import ConfigError
-from .base import Reasoner, ReasonerError, ReasoningRequest
+from .base import ReasonerError, ReasoningRequest
 from .generation import GenerationConfig
 from .images import to_data_url
-from .parser import parse_with
-from .prompts import PromptPreset, build_messages, load_prompt, to_openai_messages
-from .types import Reasoning, ReasoningContext
+from .prompted import PromptedReasoner
+from .prompts import to_openai_messages
 
 __all__ = ["OpenAIConfig", "OpenAIReasoner", "build_openai", "DEFAULT_BASE_URL"]
 
@@ -74,7 +73,7 @@ class OpenAIConfig(GenerationConfig):
             raise ConfigError(f"concurrency must be at least 1, got {self.concurrency}")
 
 
-class OpenAIReasoner(Reasoner):
+class OpenAIReasoner(PromptedReasoner):
     """Reasoning through ``POST {base_url}/chat/completions``."""
 
     name = "openai"
@@ -88,9 +87,7 @@ class OpenAIReasoner(Reasoner):
         self._openai = openai
         self.base_url = self.config.base_url or _env("REASONINGTRACK_BASE_URL", "OPENAI_BASE_URL") or DEFAULT_BASE_URL
         api_key = self.config.api_key or _env("REASONINGTRACK_API_KEY", "OPENAI_API_KEY") or "EMPTY"
-        self.preset: PromptPreset = load_prompt(self.config.prompt)
-        self.max_words = self.config.max_words if self.config.max_words is not None else self.preset.max_words
-        self.preset.render("x", self.max_words)
+        self._load_prompt()
         self._model = self.config.model or _env("REASONINGTRACK_MODEL")
         self.client = openai.OpenAI(
             base_url=self.base_url, api_key=api_key, timeout=self.config.timeout, max_retries=0
@@ -145,9 +142,7 @@ class OpenAIReasoner(Reasoner):
     def request_body(self, request: ReasoningRequest) -> dict:
         """The JSON body sent for one request (exposed for inspection and tests)."""
         cfg = self.config
-        messages = build_messages(
-            self.preset, request.description, (request.template, request.current), max_words=self.max_words
-        )
+        messages = self.messages(request, (request.template, request.current))
 
         def encode(image) -> str:
             return to_data_url(image, fmt=cfg.image_format, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
@@ -183,27 +178,13 @@ class OpenAIReasoner(Reasoner):
             raise ReasonerError(f"malformed chat completion from {self.base_url}: content is {type(content).__name__}")
         return content or ""
 
-    def reason(
-        self,
-        template,
-        current,
-        description: str,
-        context: ReasoningContext | None = None,
-    ) -> Reasoning:
-        text = self._complete(ReasoningRequest(template, current, description, context))
-        return parse_with(self.config.parser, text, description, strict=self.config.strict, max_words=self.max_words)
-
-    def reason_batch(self, requests: list[ReasoningRequest]) -> list[Reasoning]:
-        """Requests in parallel (``concurrency`` at a time), results in request order."""
-        if not requests:
-            return []
+    def generate(self, requests: list[ReasoningRequest]) -> list[str]:
+        """One request in this thread; several in parallel (``concurrency`` at a time), in request order."""
+        if len(requests) == 1:
+            return [self._complete(requests[0])]
         _ = self.model  # resolve the name once, not in every thread
         with ThreadPoolExecutor(max_workers=min(self.config.concurrency, len(requests))) as pool:
-            texts = list(pool.map(self._complete, requests))
-        return [
-            parse_with(self.config.parser, text, r.description, strict=self.config.strict, max_words=self.max_words)
-            for text, r in zip(texts, requests)
-        ]
+            return list(pool.map(self._complete, requests))
 
     def close(self) -> None:
         self.client.close()

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Literal
 
 from ..config import ConfigError
-from .base import Reasoner, ReasonerError, ReasoningRequest
+from .base import ReasonerError, ReasoningRequest
 from .generation import GenerationConfig
 from .images import to_pil
-from .parser import parse_with
-from .prompts import PromptPreset, build_messages, load_prompt
-from .types import Reasoning, ReasoningContext
+from .prompted import PromptedReasoner
 
 __all__ = ["QwenConfig", "QwenReasoner", "build_qwen", "DEFAULT_MODEL"]
 
@@ -105,16 +103,14 @@ def _cached(model: str) -> bool:
         return False
 
 
-class QwenReasoner(Reasoner):
+class QwenReasoner(PromptedReasoner):
     """Qwen2.5-VL (``Qwen2_5_VLForConditionalGeneration`` + ``AutoProcessor``) in this process."""
 
     name = "qwen"
 
     def __init__(self, config: QwenConfig | None = None):
         self.config = config or QwenConfig()
-        self.preset: PromptPreset = load_prompt(self.config.prompt)
-        self.max_words = self.config.max_words if self.config.max_words is not None else self.preset.max_words
-        self.preset.render("x", self.max_words)  # a prompt needing {max_words} without one fails here
+        self._load_prompt()
         self.last_prompt_tokens = 0
         self.last_generated_tokens = 0
         self._load()
@@ -221,7 +217,7 @@ class QwenReasoner(Reasoner):
         images, texts = [], []
         for request in requests:
             pair = [to_pil(request.template), to_pil(request.current)]
-            messages = build_messages(self.preset, request.description, pair, max_words=self.max_words)
+            messages = self.messages(request, pair)
             texts.append(self.processor.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
             images.append(pair)
         extra = {"size": self._image_size} if self._image_size else {}
@@ -249,26 +245,10 @@ class QwenReasoner(Reasoner):
         self.last_generated_tokens = int((new_tokens != pad_id).sum()) if pad_id is not None else new_tokens.numel()
         return self.processor.batch_decode(new_tokens, skip_special_tokens=True)
 
-    def reason(
-        self,
-        template,
-        current,
-        description: str,
-        context: ReasoningContext | None = None,
-    ) -> Reasoning:
-        return self.reason_batch([ReasoningRequest(template, current, description, context)])[0]
-
-    def reason_batch(self, requests: list[ReasoningRequest]) -> list[Reasoning]:
+    def generate(self, requests: list[ReasoningRequest]) -> list[str]:
         """All requests, ``batch_size`` at a time, each chunk as one left-padded ``generate``."""
-        results: list[Reasoning] = []
         step = self.config.batch_size
-        for start in range(0, len(requests), step):
-            chunk = list(requests[start : start + step])
-            for request, text in zip(chunk, self._texts(chunk)):
-                results.append(
-                    parse_with(self.config.parser, text, request.description, strict=self.config.strict, max_words=self.max_words)
-                )
-        return results
+        return [text for start in range(0, len(requests), step) for text in self._texts(requests[start : start + step])]
 
     def close(self) -> None:
         self.model = None
