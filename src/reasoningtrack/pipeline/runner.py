@@ -3,18 +3,24 @@ parallel, shardable.
 
 Output folder::
 
-    DIR/config.yaml                 the BenchmarkConfig (a resumed run must match it)
+    DIR/config.yaml                 the BenchmarkConfig with the absolute root and the dataset's
+                                    fingerprint (a resumed run must match it)
     DIR/results/<seq>.txt           boxes, one x,y,w,h row per frame (toolkit layout);
                                     DIR/results/<NAME>_tracking_result/<seq>.txt with result_name
     DIR/reasoning/<seq>.jsonl       the reasoning events (no wall-clock fields: reproducible)
-    DIR/timings/<seq>.json          speed of that sequence (the only files that differ between runs)
+    DIR/timings/<seq>.json          the sequence's record: speed (the only values that differ between
+                                    runs), frames, reasoning counts and failed calls by kind
     DIR/scores/<seq>.txt            the backbone's score per frame (``nan`` when it gives none)
     DIR/failures.json               sequences that failed, with the error (only when some did);
-                                    failures-shard-<i>-of-<N>.json for a shard
+                                    failures-shard-<i>-of-<N>.json for a shard, failures-HOST-PID.json
+                                    for a --shared process
     DIR/report.json                 the official-protocol evaluation (not for shards / --no-eval)
+    DIR/.lock, DIR/.claims/         who runs here (pipeline/locks.py); gone when the runs end
 
-A sequence is complete when its results and reasoning files exist; both are written atomically
-(temporary file + ``os.replace``, reasoning first), so a run killed at any moment and restarted
+A sequence is complete when its results, reasoning log and record exist, the results have as many
+rows as the record has frames, and (``on_reasoner_error="fail"``) no reasoning call failed. Files
+are written atomically (temporary file + ``os.replace``, reasoning first, boxes last), so a run
+killed at any moment and restarted
 skips complete sequences, redoes the rest and ends with the same bytes as an uninterrupted run
 (synchronous reasoning; async mode depends on timing and is not reproducible).
 """
