@@ -316,19 +316,31 @@ def test_layout_errors(tmp_path):
 
 
 def test_find_result_file_misses_and_ambiguity(tmp_path):
+    """A file present twice (two result folders, or names differing only in letter case) is
+    ambiguous -- an error of its own, never "missing" (which --skip-missing would drop)."""
+    from reasoningtrack.evaluation.evaluate import load_results
+    from reasoningtrack.evaluation.results import ResultsAmbiguousError
+
     write_result(tmp_path, "a", np.zeros((1, 4)), tracker="T1")
     write_result(tmp_path, "a", np.zeros((1, 4)), tracker="T2")
-    with pytest.raises(ResultsMissingError) as info:
+    with pytest.raises(ResultsAmbiguousError, match=r"'?a'?: ambiguous result files in 2 result folders .*T1_tracking_result, T2_tracking_result"):
         find_result_file(tmp_path, "a")
+    with pytest.raises(ResultsMissingError) as info:  # in neither folder: missing, every place named
+        find_result_file(tmp_path, "b")
+    assert not isinstance(info.value, ResultsAmbiguousError)
     message = str(info.value)
-    assert "2 such folders" in message and "a_001.txt" in message and "'a'" in message
+    assert "2 such folders" in message and "b_001.txt" in message and "'b'" in message
     assert find_result_file(tmp_path / "T2_tracking_result", "a").parent.name == "T2_tracking_result"
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "Crossing.txt").write_text("1,2,3,4\n")
+    assert find_result_file(tmp_path / "x", "CROSSING").name == "Crossing.txt"  # one file, any case
     (tmp_path / "x" / "crossing.txt").write_text("1,2,3,4\n")
-    assert find_result_file(tmp_path / "x", "Crossing").name == "Crossing.txt"  # exact name wins
-    with pytest.raises(ResultsMissingError, match="letter case"):
-        find_result_file(tmp_path / "x", "CROSSING")
+    for name in ("Crossing", "CROSSING"):
+        with pytest.raises(ResultsAmbiguousError, match="differing only in letter case: .*Crossing.txt, .*crossing.txt"):
+            find_result_file(tmp_path / "x", name)
+    # the evaluator's fast path sees it too, and does not count it as missing
+    with pytest.raises(ResultsAmbiguousError, match="letter case"):
+        load_results(tmp_path / "x", ["Crossing"])
     with pytest.raises(ResultsMissingError, match="results folder not found"):
         find_result_file(tmp_path / "none", "a")
 

@@ -22,7 +22,7 @@ from .adjustments import describe_adjustments, dropped_curves, non_finite_to_nan
 from .metrics import CurveTable, EvaluationError, SequenceCurves, batch_curves
 from .protocols import Protocol, default_protocol, get_protocol
 from .report import Report, TrackerReport
-from .results import ResultsMissingError, find_result_file, read_boxes_many
+from .results import ResultsAmbiguousError, ResultsMissingError, find_result_file, read_boxes_many
 
 __all__ = ["evaluate_trackers", "load_results", "score_tracker"]
 
@@ -42,12 +42,18 @@ def load_results(
     if not root.is_dir():
         raise ResultsMissingError(f"results folder not found: {root}")
     listing = {p.name for p in root.iterdir()}
+    lowered: dict[str, int] = {}
+    for entry in listing:
+        lowered[entry.lower()] = lowered.get(entry.lower(), 0) + 1
     for name in names:
-        if f"{name}.txt" in listing:
+        # the fast path only when no other file has the same name in another letter case
+        if f"{name}.txt" in listing and lowered[f"{name}.txt".lower()] == 1:
             paths[name] = root / f"{name}.txt"
             continue
         try:
             paths[name] = find_result_file(root, name)
+        except ResultsAmbiguousError:
+            raise  # present twice is not missing: never skipped, always an error
         except ResultsMissingError:
             missing.append(name)
     return dict(zip(paths, read_boxes_many(paths.values(), first_row=first_row))), missing

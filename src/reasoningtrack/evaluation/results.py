@@ -37,6 +37,7 @@ from ..fileio import atomic_write_text as write_text_atomic
 __all__ = [
     "ResultFormatError",
     "ResultsMissingError",
+    "ResultsAmbiguousError",
     "LAYOUTS",
     "parse_numeric_table",
     "read_boxes",
@@ -106,11 +107,14 @@ def write_result(
 # ----------------------------------------------------------------------------------------------
 
 
+class ResultsAmbiguousError(ResultsMissingError):
+    """A sequence's result file exists more than once (names differing only in letter case, or in
+    several result folders): which one is meant cannot be guessed. Not a missing file: it is never
+    skipped by ``--skip-missing``."""
+
+
 def _case_insensitive(folder: Path, filename: str) -> tuple[Path | None, list[Path]]:
-    """Exact match first; else the single case-insensitive match (several -> ambiguous list)."""
-    exact = folder / filename
-    if exact.is_file():
-        return exact, []
+    """The single file named ``filename`` in any letter case (several -> the ambiguous list)."""
     if not folder.is_dir():
         return None, []
     wanted = filename.lower()
@@ -138,8 +142,9 @@ def find_result_file(results_dir: str | os.PathLike, seq_name: str) -> Path:
     def attempt(folder: Path, name: str) -> Path | None:
         found, ambiguous = _case_insensitive(folder, name)
         if ambiguous:
-            raise ResultsMissingError(
-                f"{seq_name}: several files differ only in letter case: {', '.join(map(str, ambiguous))}"
+            raise ResultsAmbiguousError(
+                f"{seq_name}: ambiguous result files, names differing only in letter case: {', '.join(map(str, ambiguous))}"
+                " (keep one)"
             )
         looked.append(str(folder / name) + " (any letter case)")
         return found
@@ -153,6 +158,12 @@ def find_result_file(results_dir: str | os.PathLike, seq_name: str) -> Path:
         if found:
             return found
     elif len(toolkit_dirs) > 1:
+        holding = [d for d in toolkit_dirs if _case_insensitive(d, filename)[0] or _case_insensitive(d, filename)[1]]
+        if holding:
+            raise ResultsAmbiguousError(
+                f"{seq_name}: ambiguous result files in {len(toolkit_dirs)} result folders of {root} "
+                f"({', '.join(d.name for d in toolkit_dirs)}); pass one of them as the results folder"
+            )
         looked.append(f"{root}/*_tracking_result/ (skipped: {len(toolkit_dirs)} such folders, pass one of them)")
     else:
         looked.append(f"{root}/<Tracker>_tracking_result/{filename} (no such folder)")
