@@ -104,3 +104,26 @@ def test_only_the_runs_and_reports_folders_are_served(demo_url, tmp_path):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{url}gradio_api/file={path}", timeout=30)
         assert err.value.code in (403, 404)
+
+
+def test_stop_from_the_page_ends_the_run_with_the_frames_so_far(demo_url, tmp_path):
+    import time
+
+    from gradio_client import Client
+
+    url, server = demo_url
+    client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
+    _, box, text, _ = client.predict(7, api_name="/load_synthetic")
+    started = len(server.runs)
+    o = OPTIONS
+    job = client.submit(box, text, o["backbone"], o["reasoner"], "", "", o["triggers"], o["interval"], o["policy"], o["mode"],
+                        o["profile"], api_name="/run")
+    deadline = time.monotonic() + 60
+    while (len(server.runs) == started or server.runs[-1].snapshot().index < 5) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.predict(api_name="/stop") == "stopping after the current frame…"
+    *_, zipped, status = job.result(timeout=60)
+    assert status.startswith("**stopped:**") and "the files hold the frames tracked so far" in status
+    boxes = np.loadtxt(read_zip_run(zipped, tmp_path / "run") / "boxes.txt", delimiter=",")
+    assert 6 <= len(boxes) < 120
+    assert client.predict(api_name="/stop") == "nothing is running"

@@ -148,3 +148,17 @@ def test_cli_refuses_an_unknown_profile_in_one_line():
     result = CliRunner().invoke(app, ["demo", "--profile", "nope"])
     assert result.exit_code == 2
     assert "unknown profile 'nope'" in result.output
+
+
+def test_a_dataset_sequence_on_the_server_comes_with_its_box_and_frames(shared_data):
+    from reasoningtrack.demo.inputs import InputError, list_sequences, prepare_sequence
+
+    root = shared_data / "sequences"
+    assert {"Couple", "Crossing", "Football1"} <= set(list_sequences("folder", root))
+    prepared = prepare_sequence("folder", root, "Crossing", max_frames=500)
+    assert prepared.box == [205.0, 151.0, 17.0, 50.0] and prepared.frame_count == 120 and prepared.size == (360, 240)
+    assert prepared.path == str((root / "Crossing" / "img").resolve())
+    with pytest.raises(InputError, match="120 frames; this server tracks at most 50"):
+        prepare_sequence("folder", root, "Crossing", max_frames=50)
+    with pytest.raises(InputError, match="give the dataset's root folder"):
+        list_sequences("folder", "")

@@ -81,6 +81,7 @@ class DemoServer:
         self.models_locked = config.lock_models or config.exposed
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._synthetic_lock = threading.Lock()
         self.runs: list[DemoRun] = []
         """Every run this process started, oldest first."""
 
@@ -164,8 +165,8 @@ class DemoServer:
     def load_synthetic(self, seed, request: gr.Request):
         session = self.session(request)
         try:
-            with session.lock:
-                prepared = prepare_synthetic(int(seed or 0), session.folder / "synthetic")
+            with self._synthetic_lock:  # shared by all sessions: a seed is generated once per process
+                prepared = prepare_synthetic(int(seed or 0), self.runs_dir / ".synthetic")
         except (InputError, ValueError, TypeError) as exc:
             return self._failed(session, str(exc))
         return self._loaded(session, prepared)

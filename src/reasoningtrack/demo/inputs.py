@@ -134,16 +134,20 @@ def prepare_sequence(dataset: str, root: str | Path, name: str, *, split: str = 
 
 
 def prepare_synthetic(seed: int, folder: str | Path, *, frames: int = 120) -> PreparedInput:
-    """One sequence of the synthetic world (deterministic in ``seed``), written into ``folder``."""
+    """One sequence of the synthetic world (deterministic in ``seed``), written into ``folder``
+    unless an earlier call wrote it there (sequences are written whole or not at all)."""
     from ..config import ConfigError
     from ..datasets.synthetic import WorldConfig, generate_sequence, write_sequence
 
     try:
         seed = int(seed)
-        sequence = generate_sequence(seed, 0, "test", WorldConfig(frames=frames), name=f"synth-{seed}")
+        config = WorldConfig(frames=frames)
+        target = Path(folder) / f"synth-{seed}-{frames}"
+        done = (target / "events.json").is_file()
+        sequence = generate_sequence(seed, 0, "test", config, name=f"synth-{seed}", render=not done)
     except (ConfigError, ValueError, TypeError) as exc:
         raise InputError(f"synthetic world: {exc}") from None
-    written = write_sequence(sequence, Path(folder) / f"synth-{seed}")
+    written = target if done else write_sequence(sequence, target)
     images = written / "imgs"
     frame, count, fps = _first_frame(images, sequence.name)
     box = [float(v) for v in sequence.ground_truth[0]]
