@@ -22,14 +22,13 @@ sequences), in natural order; ``train`` then needs the list. ``all`` is every se
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from .base import Dataset, DatasetError, Sequence
-from .parsing import align_flags, list_images, natural_key, read_box_table, read_flags, read_name_list, read_text
-from .toolkit import BatchedGroundTruth, find_annos_dir, find_split_list, read_toolkit_labels, require_listed
+from .base import DatasetError
+from .parsing import align_flags, read_flags, read_name_list, read_text
+from .toolkit import ToolkitDataset, read_toolkit_labels, require_listed
 
 __all__ = ["LaSOT", "LASOT_ATTRIBUTES", "is_lasot_annos_dir"]
 
@@ -45,41 +44,21 @@ def is_lasot_annos_dir(path: Path) -> bool:
     return (path / "absent").is_dir() and any(p.suffix == ".txt" for p in path.iterdir() if p.is_file())
 
 
-class LaSOT(BatchedGroundTruth, Dataset):
+class LaSOT(ToolkitDataset):
     """LaSOT (1400 sequences, 70 classes; test split 280) -- dataset root or toolkit ``annos/``."""
 
     name = "lasot"
     attribute_names = LASOT_ATTRIBUTES
     splits = ("test", "train", "all")
     list_file_names: tuple[str, ...] = LIST_FILE_NAMES
-
-    def __init__(self, root, split: str = "test", annos=None, split_file=None):
-        super().__init__(root, split)
-        if not self.root.is_dir():
-            raise DatasetError(f"{self.name}: root {self.root} is not a folder")
-        self.annos_dir: Path | None = None
-        self._seq_dirs: dict[str, Path] = {}
-        if annos is not None:
-            self.annos_dir = find_annos_dir(Path(annos), is_lasot_annos_dir)
-            if self.annos_dir is None:
-                raise DatasetError(f"{self.name}: {annos} is not a toolkit annotation folder (<seq>.txt + absent/)")
-        self._seq_dirs = self._scan_dataset_root(self.root)
-        if not self._seq_dirs:
-            if self.annos_dir is None:
-                self.annos_dir = find_annos_dir(self.root, is_lasot_annos_dir)
-            if self.annos_dir is None:
-                raise DatasetError(
-                    f"{self.name}: {self.root} is neither a dataset root (<class>/<class>-N/groundtruth.txt) "
-                    "nor a toolkit annotation folder (<seq>.txt, absent/, att/, nlp/)"
-                )
-        self.layout = "dataset" if self._seq_dirs else "annos"
-        search = [self.root, self.root.parent]
-        if self.annos_dir is not None:
-            search += [self.annos_dir, self.annos_dir.parent]
-        self.split_file = Path(split_file) if split_file else find_split_list(search, self.list_file_names)
-        if split_file and not self.split_file.is_file():
-            raise DatasetError(f"{self.name}: split file {split_file} not found")
-        self._names: list[str] | None = None
+    annos_hint = "<seq>.txt + absent/"
+    neither_hint = (
+        "a dataset root (<class>/<class>-N/groundtruth.txt) nor a toolkit annotation folder (<seq>.txt, absent/, att/, nlp/)"
+    )
+    frames_folder = "img"
+    frame_suffixes = _FRAME_SUFFIXES
+    description_file = "nlp.txt"
+    is_annos_dir = staticmethod(is_lasot_annos_dir)
 
     # -- discovery ---------------------------------------------------------------------------
     @staticmethod
@@ -91,12 +70,8 @@ class LaSOT(BatchedGroundTruth, Dataset):
             found.setdefault(gt.parent.name, gt.parent)
         return found
 
-    def _present(self) -> list[str]:
-        if self.layout == "dataset":
-            names = list(self._seq_dirs)
-        else:
-            names = [p.stem for p in self.annos_dir.glob("*.txt")]
-        return sorted(names, key=natural_key)
+    def _scan(self) -> dict[str, Path]:
+        return self._scan_dataset_root(self.root)
 
     def sequence_names(self) -> list[str]:
         if self._names is None:
@@ -123,46 +98,17 @@ class LaSOT(BatchedGroundTruth, Dataset):
             self._names = names
         return list(self._names)
 
-    # -- loading -----------------------------------------------------------------------------
-    def _gt_path(self, name: str) -> Path:
-        if self.annos_dir is not None and (self.annos_dir / f"{name}.txt").is_file():
-            return self.annos_dir / f"{name}.txt"
-        if name in self._seq_dirs:
-            return self._seq_dirs[name] / "groundtruth.txt"
-        where = self.annos_dir if self.annos_dir is not None else self.root
-        raise DatasetError(f"{self.name}: no sequence {name!r} under {where}")
+    # -- labels ------------------------------------------------------------------------------
+    def _toolkit_labels(self, name: str, n_rows: int) -> tuple[np.ndarray, dict[str, bool], str]:
+        annos = self.annos_dir
+        absent, attributes = read_toolkit_labels(
+            annos / "absent" / f"{name}.txt", annos / "att" / f"{name}.txt", n_rows, self.attribute_names
+        )
+        return absent, attributes, read_text(annos / "nlp" / f"{name}.txt", "language description")
 
-    def load(self, name: str, ground_truth: np.ndarray | None = None) -> Sequence:
-        gt_path = self._gt_path(name)
-        gt = read_box_table(gt_path) if ground_truth is None else ground_truth
-        seq_dir = self._seq_dirs.get(name)
-        attributes: dict[str, bool] = {}
-        if self.annos_dir is not None and gt_path.parent == self.annos_dir:
-            annos = self.annos_dir
-            absent, attributes = read_toolkit_labels(
-                annos / "absent" / f"{name}.txt", annos / "att" / f"{name}.txt", len(gt), self.attribute_names
-            )
-            description = read_text(annos / "nlp" / f"{name}.txt", "language description")
-        else:
-            occlusion = read_flags(seq_dir / "full_occlusion.txt", what="0/1 occlusion flags")
-            out_of_view = read_flags(seq_dir / "out_of_view.txt", what="0/1 out-of-view flags")
-            absent = align_flags(occlusion, len(gt), seq_dir / "full_occlusion.txt") | align_flags(
-                out_of_view, len(gt), seq_dir / "out_of_view.txt"
-            )
-            description = read_text(seq_dir / "nlp.txt", "language description")
-        frames_fn = None
-        if seq_dir is not None:
-            frames_fn = partial(
-                list_images, seq_dir / "img", f"{self.name} frame folder of {name}", _FRAME_SUFFIXES, allow_empty=True
-            )
-
-        return Sequence(
-            name=name,
-            ground_truth=gt,
-            dataset=self.name,
-            split=self.split,
-            description=description,
-            absent=absent,
-            attributes=attributes,
-            frame_paths_fn=frames_fn,
+    def _download_absent(self, seq_dir: Path, gt: np.ndarray) -> np.ndarray:
+        occlusion = read_flags(seq_dir / "full_occlusion.txt", what="0/1 occlusion flags")
+        out_of_view = read_flags(seq_dir / "out_of_view.txt", what="0/1 out-of-view flags")
+        return align_flags(occlusion, len(gt), seq_dir / "full_occlusion.txt") | align_flags(
+            out_of_view, len(gt), seq_dir / "out_of_view.txt"
         )
