@@ -77,7 +77,7 @@ def test_motion_gate_fires_exactly_where_the_rule_says():
 
 def test_motion_gate_rule_unit():
     gate = MotionGate(MotionGateConfig())
-    gate.reset([0, 0, 10, 10], (320, 640))  # height 320, width 640: limits 10 px (H/32) and 20 px (W/32)
+    gate.reset([0, 0, 10, 10], (640, 320))  # width 640, height 320: limits 20 px (W/32) and 10 px (H/32)
     assert not gate.changed(np.array([0, 0, 10, 10.0]), np.array([6, 8, 10, 10.0]))  # 10 px exactly
     assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([6, 8.01, 10, 10.0]))
     assert gate.changed(np.array([0, 0, 10, 10.0]), np.array([10.01, 0, 10, 10.0]))  # > H/32 although < W/32

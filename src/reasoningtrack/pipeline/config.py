@@ -17,6 +17,7 @@ from ..profiles import DEFAULT_PROFILE, PROFILES
 
 __all__ = [
     "IntervalConfig",
+    "MotionConfig",
     "MotionGateConfig",
     "ConfidenceConfig",
     "ScheduleConfig",
@@ -50,7 +51,7 @@ class IntervalConfig(Config):
 
 
 @dataclass
-class MotionGateConfig(Config):
+class MotionConfig(Config):
     """The release's trigger: look every ``check_every`` frames; reason when the box changed.
 
     At a check frame the current box is compared with the reference box (the init box, replaced by
@@ -71,6 +72,10 @@ class MotionGateConfig(Config):
             raise ConfigError(f"schedule.motion.area_ratio must be in (0, 1], got {self.area_ratio}")
         if not self.shift_fraction >= 0:  # NaN fails too
             raise ConfigError(f"schedule.motion.shift_fraction must be >= 0, got {self.shift_fraction}")
+
+
+#: Former name of :class:`MotionConfig`.
+MotionGateConfig = MotionConfig
 
 
 @dataclass
@@ -104,7 +109,7 @@ class ScheduleConfig(Config):
     triggers: list[str] = field(default_factory=lambda: ["interval"])
     combine: Literal["any", "all"] = "any"
     interval: IntervalConfig = field(default_factory=IntervalConfig)
-    motion: MotionGateConfig = field(default_factory=MotionGateConfig)
+    motion: MotionConfig = field(default_factory=MotionConfig)
     confidence: ConfidenceConfig = field(default_factory=ConfidenceConfig)
 
     def __post_init__(self):

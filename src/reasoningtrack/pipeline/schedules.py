@@ -11,16 +11,16 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from .config import ConfidenceConfig, IntervalConfig, MotionGateConfig, ScheduleConfig
+from .config import ConfidenceConfig, IntervalConfig, MotionConfig, ScheduleConfig
 
-__all__ = ["Trigger", "IntervalTrigger", "MotionGate", "ConfidenceDrop", "Schedule", "build_schedule"]
+__all__ = ["Trigger", "IntervalTrigger", "MotionTrigger", "ConfidenceTrigger", "Schedule", "build_schedule", "TRIGGERS"]
 
 
 class Trigger(ABC):
     name: str = ""
 
     def reset(self, init_box: np.ndarray, image_size: tuple[int, int]) -> None:
-        """Start a sequence: ``image_size`` is ``(height, width)``."""
+        """Start a sequence: ``image_size`` is ``(width, height)``."""
 
     @abstractmethod
     def observe(self, frame_index: int, box: np.ndarray, score: float | None) -> bool:
@@ -39,7 +39,7 @@ class IntervalTrigger(Trigger):
         return frame_index > 0 and frame_index % self.every == 0
 
 
-class MotionGate(Trigger):
+class MotionTrigger(Trigger):
     """The release's gate (its DUTrack tracker file, ``ifupdata`` and the ``frame_id % 10`` check):
     at every ``check_every``-th frame, fire when the box changed enough since the reference box.
 
@@ -51,7 +51,7 @@ class MotionGate(Trigger):
 
     name = "motion"
 
-    def __init__(self, config: MotionGateConfig):
+    def __init__(self, config: MotionConfig):
         self.config = config
         self._reference: np.ndarray | None = None
         self._height = 0
@@ -59,7 +59,7 @@ class MotionGate(Trigger):
 
     def reset(self, init_box, image_size):
         self._reference = np.asarray(init_box, dtype=np.float64).copy()
-        self._height, self._width = int(image_size[0]), int(image_size[1])
+        self._width, self._height = int(image_size[0]), int(image_size[1])
 
     def changed(self, reference: np.ndarray, box: np.ndarray) -> bool:
         """The rule itself, on two boxes (exposed so that tests and docs state it once)."""
@@ -78,7 +78,7 @@ class MotionGate(Trigger):
         if frame_index <= 0 or frame_index % self.config.check_every != 0:
             return False
         if self._reference is None:
-            raise RuntimeError("MotionGate.observe before reset(init_box, image_size)")
+            raise RuntimeError("MotionTrigger.observe before reset(init_box, image_size)")
         box = np.asarray(box, dtype=np.float64)
         fired = self.changed(self._reference, box)
         if fired:
@@ -86,7 +86,7 @@ class MotionGate(Trigger):
         return fired
 
 
-class ConfidenceDrop(Trigger):
+class ConfidenceTrigger(Trigger):
     """Fire when the score is below a threshold or drops by more than ``drop_ratio`` relative to a
     running average of the earlier scores; quiet for ``cooldown`` frames after firing."""
 
@@ -137,10 +137,13 @@ class Schedule:
         return fired
 
 
+#: Trigger class by schedule name (the class's ``name``; ``schedule.<name>`` holds its config).
+TRIGGERS: dict[str, type[Trigger]] = {t.name: t for t in (IntervalTrigger, MotionTrigger, ConfidenceTrigger)}
+
+#: Former names, kept for code written against them.
+MotionGate = MotionTrigger
+ConfidenceDrop = ConfidenceTrigger
+
+
 def build_schedule(config: ScheduleConfig) -> Schedule:
-    makers = {
-        "interval": lambda: IntervalTrigger(config.interval),
-        "motion": lambda: MotionGate(config.motion),
-        "confidence": lambda: ConfidenceDrop(config.confidence),
-    }
-    return Schedule([makers[name]() for name in config.triggers], config.combine)
+    return Schedule([TRIGGERS[name](getattr(config, name)) for name in config.triggers], config.combine)

@@ -110,7 +110,7 @@ class TrackingRun:
         backbone.initialize(first, self.init_box.copy(), policy.current)
         init_s = clock() - t0
         height, width = first.shape[:2]
-        schedule.reset(self.init_box, (height, width))
+        schedule.reset(self.init_box, (width, height))
         templates.reset(first, self.init_box)
         summary.frames = 1
         summary.track_seconds += init_s
