@@ -456,3 +456,5 @@ def _print_scores(console, report: dict) -> None:
         overall = scores.get("overall", {})
         values = ", ".join(f"{k} {v:.2f}" for k, v in overall.items())
         console.print(f"[bold]{name}[/] on {report.get('dataset')} ({protocol}): {values}", highlight=False)
+    for line in report.get("notes", []):  # what the protocol dropped, cut, padded or carried forward
+        console.print(f"note: {line}", highlight=False, markup=False)
