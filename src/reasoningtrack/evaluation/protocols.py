@@ -6,7 +6,7 @@ rules: whether frame 1 is overwritten by the ground truth, what an absent frame 
 ground-truth box counts as, how a bad prediction is repaired, what the denominator is, which
 sequences enter the mean and which point of which curve is reported. Each :class:`Protocol` is a
 frozen record of those rules; ``docs/evaluation.md`` has the same table for users. Sources are
-the toolkits' code at the commits named in ``shared/data/METRICS.md`` (L = LaSOT MATLAB toolkit,
+the toolkits' code, named per rule in that table (L = LaSOT MATLAB toolkit,
 T = TNL2K MATLAB toolkit, V = TNLLT MATLAB code, P = pytracking, S = STARK/OSTrack/JointNLT/UVLTrack,
 Y = pysot-toolkit, G = got10k-toolkit).
 """

@@ -1,7 +1,7 @@
 """Typed configs of the training pipeline: sample building, teacher, rewards, SFT and GRPO.
 
 Every value has a documented default taken from the ReasoningTrack release where the release
-states one (DESIGN.md section 4), and every value can be overridden from a YAML file or from
+states one (docs/training.md, docs/fidelity.md), and every value can be overridden from a YAML file or from
 ``key=value`` overrides on the command line. The names end in ``...Settings``/``...Config`` of our
 own; TRL's classes of the same purpose are imported under other names where they are needed.
 """
@@ -103,7 +103,7 @@ class TeacherConfig(Config):
 
 @dataclass
 class RewardConfig(Config):
-    """Weights and options of the GRPO rewards (DESIGN.md section 4).
+    """Weights and options of the GRPO rewards (docs/training.md).
 
     total = format_weight * format + strict_weight * strict + iou_weight * shaped IoU
     + judge_weight * judge. The release ships 0.1 / 0.1 / 0 / 0.15 (``--profile release``).
