@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,15 @@ def test_evaluate_run_scores_a_track_output_like_the_benchmark(runs, tmp_path, s
     short.write_text("\n".join(gt.read_text().splitlines()[:50]) + "\n")
     result = CliRunner().invoke(app, ["evaluate-run", str(runs["track"]), "--gt", str(short)])
     assert result.exit_code == 2 and "has 120 boxes but" in result.output and "50 rows" in result.output
+
+
+def test_evaluate_accepts_benchmark_folders(runs, tmp_path):
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(app, ["evaluate", str(runs["plain"]), str(runs["reasoned"]), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(out.read_text())["trackers"]
+    expected = compare_runs([runs["plain"], runs["reasoned"]]).report.trackers
+    assert scores["plain"]["overall"]["SR"] == pytest.approx(expected["plain"].overall.SR)
+    assert set(scores) == {"plain", "reasoned"}
+    result = CliRunner().invoke(app, ["evaluate", str(runs["plain"]), "--dataset", "lasot"])
+    assert result.exit_code == 2 and "not both" in result.output

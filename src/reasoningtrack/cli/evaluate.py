@@ -39,17 +39,20 @@ def _check_outputs(json_path: Path | None, csv_path: Path | None, plots: Path | 
 
 @app.command(epilog=_EPILOG)
 def evaluate(
-    dataset: str = typer.Option(
-        ..., "--dataset", "-d", help="Benchmark name: lasot, lasot-ext, tnl2k, tnllt, otb-lang, got10k, synthetic, folder."
+    runs: Optional[List[Path]] = typer.Argument(
+        None, help="Benchmark or experiment folders to score (instead of --dataset/--root/--results): their config says the dataset."
     ),
-    root: Path = typer.Option(
-        ...,
+    dataset: Optional[str] = typer.Option(
+        None, "--dataset", "-d", help="Benchmark name: lasot, lasot-ext, tnl2k, tnllt, otb-lang, got10k, synthetic, folder."
+    ),
+    root: Optional[Path] = typer.Option(
+        None,
         "--root",
         "-r",
         help="Dataset root, or for lasot/tnl2k the evaluation toolkit's annos/ folder (or the folder holding it).",
     ),
-    results: List[str] = typer.Option(
-        ..., "--results", help="NAME=DIR: a tracker's raw results (<seq>.txt per sequence). Repeat for several trackers."
+    results: Optional[List[str]] = typer.Option(
+        None, "--results", help="NAME=DIR: a tracker's raw results (<seq>.txt per sequence). Repeat for several trackers."
     ),
     split: str = typer.Option("test", "--split", help="Dataset split."),
     protocol: Optional[str] = typer.Option(
@@ -111,7 +114,11 @@ def evaluate(
     from ..evaluation.results import ResultFormatError, ResultsMissingError
     from ..registry import RegistryError
 
-    trackers = _parse_results(results)
+    if runs and (dataset or root or results):
+        fail("give benchmark folders or --dataset/--root/--results, not both")
+    if not runs and not (dataset and root and results):
+        fail("give benchmark or experiment folders, or all of --dataset, --root and --results")
+    trackers = _parse_results(results) if not runs else {}
     _check_outputs(json_path, csv_path, plots)
     if not cache:
         import os
@@ -124,17 +131,26 @@ def evaluate(
     if annos is not None:
         options["annos"] = annos
     try:
-        data = DATASETS.build(dataset, root=root, **options)
-        with console.status(f"evaluating {len(trackers)} tracker(s) on {dataset} ..."):
-            report = evaluate_trackers(
-                data,
-                trackers,
-                protocol,
-                skip_missing=skip_missing,
-                first_row="auto" if fix_corner_first_row else "as-is",
-                benchmark=dataset.lower().replace("_", "-"),
-                strict=strict,
-            )
+        if runs:
+            from ..reports.compare import compare_runs
+            from .common import user_errors
+
+            try:
+                report = compare_runs(runs, protocol).report
+            except user_errors() as exc:
+                fail(str(exc))
+        else:
+            data = DATASETS.build(dataset, root=root, **options)
+            with console.status(f"evaluating {len(trackers)} tracker(s) on {dataset} ..."):
+                report = evaluate_trackers(
+                    data,
+                    trackers,
+                    protocol,
+                    skip_missing=skip_missing,
+                    first_row="auto" if fix_corner_first_row else "as-is",
+                    benchmark=dataset.lower().replace("_", "-"),
+                    strict=strict,
+                )
     except TypeError as exc:
         for option, flag in (("split_file", "--split-file"), ("annos", "--annos")):
             if option in str(exc):
