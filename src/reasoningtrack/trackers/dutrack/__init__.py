@@ -48,7 +48,12 @@ class DUTrackOptions(Config):
     compile: bool = False
     threads: int | None = None
     attention: Literal["explicit", "sdpa"] = "explicit"
-    """``sdpa`` uses PyTorch's fused attention (faster; equal within float tolerance, not bit-exact)."""
+    """Attention of the reference kernels: ``sdpa`` uses PyTorch's fused attention (equal within
+    float tolerance, not bit-exact). The fast kernels always use the fused attention."""
+    kernels: Literal["fast", "reference"] = "fast"
+    """``fast``: fused GEMMs and attention, channels-last convolutions, cached text tokens
+    (trackers/dutrack/fast.py; same outputs up to float32 re-association, the official traces
+    within 1e-4 px); ``reference``: the plain module, as the official code computes it."""
     strict: bool = True
     random_init: bool = False
     """Random weights, no checkpoint: only for speed measurements."""
@@ -141,4 +146,4 @@ def build_dutrack(**options):
         vocab = vocab_beside(opts.checkpoint, config_file, lowercase=opts.lowercase)
     tokenizer = TextTokenizer.from_options(vocab, opts.lowercase, net.cfg.text_tokens)
     return DUTrackBackbone(net, tokenizer, tracker_cfg, device=device, dtype=getattr(torch, dtype_name),
-                           compile=opts.compile)
+                           compile=opts.compile, kernels=opts.kernels)

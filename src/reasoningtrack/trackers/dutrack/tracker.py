@@ -12,7 +12,10 @@ Differences from the official tracker, all deliberate:
 * the memory keeps uint8 crops on the CPU (4x smaller than normalised tensors; the same numbers
   once normalised), so long sequences do not fill the accelerator;
 * a stored template's tokens (stem, conv stages, merges) are computed once and reused while the
-  template stays chosen, instead of re-running the conv stages on every template every frame.
+  template stays chosen, instead of re-running the conv stages on every template every frame;
+* by default the network runs through :class:`~.fast.FastDUTrack` (fused kernels, channels-last
+  convolutions; the same function up to float32 re-association), ``kernels="reference"`` runs the
+  plain module.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 
 from ..base import Backbone, BackboneError, Prediction
 from .config import DUTrackTrackerConfig
+from .fast import FastDUTrack
 from .model import DUTrackNet, decode_box, hann_window
 from .preprocessing import box_to_pixels, clip_box, crop_square, map_box_back, normalise
 from .tokenizer import TextTokenizer
@@ -64,7 +68,8 @@ class DUTrackBackbone(Backbone):
     uses_text = True
 
     def __init__(self, net: DUTrackNet, tokenizer: TextTokenizer, config: DUTrackTrackerConfig, *,
-                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, compile: bool = False):
+                 device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, compile: bool = False,
+                 kernels: str = "fast"):
         if tokenizer.vocab_size > net.cfg.vocab_size:
             raise BackboneError(
                 f"the tokenizer {tokenizer.source!r} has {tokenizer.vocab_size} entries but the network's text "
@@ -79,7 +84,14 @@ class DUTrackBackbone(Backbone):
         self.net = net.to(device=self.device, dtype=dtype).eval()
         for parameter in self.net.parameters():
             parameter.requires_grad_(False)
-        self._forward = torch.compile(self.net.forward_tokens, dynamic=False) if compile else self.net.forward_tokens
+        if kernels not in ("fast", "reference"):
+            raise BackboneError(f"DUTrack kernels must be 'fast' or 'reference', got {kernels!r}")
+        self.kernels = kernels
+        # The fast path computes the same function with fused kernels (see fast.py); the plain
+        # network's forward stays the reference.
+        self._engine = FastDUTrack(self.net) if kernels == "fast" else None
+        forward = self._engine.forward_tokens if self._engine is not None else self.net.forward_tokens
+        self._forward = torch.compile(forward, dynamic=False) if compile else forward
         self._hann = hann_window(net.cfg.search_grid).to(self.device)
         self._text_ids: torch.Tensor | None = None
         self._text: str | None = None
@@ -154,7 +166,8 @@ class DUTrackBackbone(Backbone):
         missing = [i for i in chosen if i not in self._template_tokens]
         if missing:
             crops = torch.cat([self._tensor(self._memory[i]) for i in missing])
-            for i, tokens in zip(missing, self.net.backbone.template_tokens(crops)):
+            encode = self._engine.template_tokens if self._engine is not None else self.net.backbone.template_tokens
+            for i, tokens in zip(missing, encode(crops)):
                 self._template_tokens[i] = tokens
         self._template_tokens = {i: self._template_tokens[i] for i in chosen}
         return torch.cat([self._template_tokens[i] for i in chosen])[None]
