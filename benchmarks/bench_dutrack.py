@@ -11,8 +11,9 @@ this run, and the ratio to the official anchor (fp32, 2 threads, this kind of 2-
 forward 0.86-0.94 s, track 1.05-1.10 fps).
 
 CPU (default):  python benchmarks/bench_dutrack.py --threads 2 --iters 5 --warmup 2
+                (variants fp32 = the plain eager module, fp32-fast = the default fused kernels, bf16-fast)
 GPU:            python benchmarks/bench_dutrack.py --device cuda --iters 50 --warmup 10
-                (variants fp32, bf16, fp32+compile, bf16+compile unless --variants is given)
+                (variants fp32, fp32-fast, bf16-fast, fp32-fast-compile unless --variants is given)
 """
 
 from __future__ import annotations
@@ -45,17 +46,23 @@ class Variant:
     dtype: torch.dtype
     attention: str
     compile: bool
+    kernels: str = "reference"
 
 
 VARIANTS = {
     "fp32": Variant("fp32", torch.float32, "explicit", False),
     "fp32-sdpa": Variant("fp32-sdpa", torch.float32, "sdpa", False),
+    "fp32-fast": Variant("fp32-fast", torch.float32, "sdpa", False, "fast"),
     "bf16": Variant("bf16", torch.bfloat16, "sdpa", False),
+    "bf16-fast": Variant("bf16-fast", torch.bfloat16, "sdpa", False, "fast"),
     "fp16": Variant("fp16", torch.float16, "sdpa", False),
     "fp32-compile": Variant("fp32-compile", torch.float32, "explicit", True),
+    "fp32-fast-compile": Variant("fp32-fast-compile", torch.float32, "sdpa", True, "fast"),
     "bf16-compile": Variant("bf16-compile", torch.bfloat16, "sdpa", True),
 }
-DEFAULTS = {"cpu": ["fp32", "fp32-sdpa", "bf16"], "cuda": ["fp32", "bf16", "fp32-compile", "bf16-compile"]}
+# "fp32" is the plain eager module (the reference the tests compare with); "-fast" the fused
+# kernels of trackers/dutrack/fast.py, the backbone's default.
+DEFAULTS = {"cpu": ["fp32", "fp32-fast", "bf16-fast"], "cuda": ["fp32", "fp32-fast", "bf16-fast", "fp32-fast-compile"]}
 
 
 def _tokenizer(vocab: str | None) -> TextTokenizer:
@@ -96,9 +103,10 @@ class VariantBench:
         net = copy.deepcopy(base_net)
         net.set_attention_mode(variant.attention)  # type: ignore[arg-type]
         self.tracker = DUTrackBackbone(net, tokenizer, tracker_config_for(net.cfg), device=device,
-                                       dtype=variant.dtype, compile=variant.compile)
+                                       dtype=variant.dtype, compile=variant.compile, kernels=variant.kernels)
         self.model = self.tracker.net
-        self.forward = torch.compile(self.model, dynamic=False) if variant.compile else self.model
+        engine = self.tracker._engine.forward if self.tracker._engine is not None else self.model
+        self.forward = torch.compile(engine, dynamic=False) if variant.compile else engine
         gen = torch.Generator().manual_seed(1)
         size_z, size_x = net.cfg.template_size, net.cfg.search_size
         with torch.inference_mode():
@@ -107,7 +115,7 @@ class VariantBench:
             self.query = torch.randn(1, net.cfg.query_tokens, net.cfg.embed_dim, generator=gen).to(device, variant.dtype)
             self.ids = torch.tensor([tokenizer.ids(TEXT)], device=device)
             self.tokens = self.model.stack_templates(self.templates)
-            out = self.model(self.templates, self.search, self.ids, self.query)
+            out = self.forward(self.templates, self.search, self.ids, self.query)
             self.pred = out.pred_boxes.float().cpu()
         expected = net.cfg.query_tokens + 16 + 4 * (size_z // 16) ** 2 + (size_x // 16) ** 2
         assert out.backbone_feat.shape[1] == expected
