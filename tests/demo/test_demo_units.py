@@ -162,3 +162,17 @@ def test_a_dataset_sequence_on_the_server_comes_with_its_box_and_frames(shared_d
         prepare_sequence("folder", root, "Crossing", max_frames=50)
     with pytest.raises(InputError, match="give the dataset's root folder"):
         list_sequences("folder", "")
+
+
+def test_an_exposed_server_reads_datasets_only_under_its_data_root(shared_data, tmp_path):
+    from reasoningtrack.demo.app import DemoServer
+    from reasoningtrack.demo.config import DemoConfig
+
+    root = str(shared_data / "sequences")
+    open_server = DemoServer(DemoConfig(runs_dir=str(tmp_path / "a")))
+    assert "Crossing" in open_server.list_dataset("folder", root)[0]["choices"]
+    exposed = DemoServer(DemoConfig(host="0.0.0.0", runs_dir=str(tmp_path / "b")))
+    update, status = exposed.list_dataset("folder", root)
+    assert update["choices"] == [] and "offers no datasets" in status
+    fixed = DemoServer(DemoConfig(host="0.0.0.0", runs_dir=str(tmp_path / "c"), data_root=root))
+    assert "Crossing" in fixed.list_dataset("folder", "/etc")[0]["choices"]  # the visitor's root is ignored

@@ -145,8 +145,18 @@ class DemoServer:
         """:meth:`load_upload`, then an empty upload widget (the file now lives in the session's folder)."""
         return (*self.load_upload(upload, request), None)
 
+    def _root(self, root: str) -> str:
+        """The dataset root to read: the visitor's, or on an exposed server only ``--data-root``
+        (visitors must not browse the server's folders)."""
+        if not self.config.exposed:
+            return root
+        if not self.config.data_root:
+            raise InputError("this server offers no datasets (start it with --data-root DIR)")
+        return self.config.data_root
+
     def list_dataset(self, dataset: str, root: str):
         try:
+            root = self._root(root)
             names = list_sequences(dataset, root)
         except InputError as exc:
             return gr.update(choices=[], value=None), _error(str(exc))
@@ -157,7 +167,7 @@ class DemoServer:
         if not name:
             return self._failed(session, "choose a sequence (list the dataset first)")
         try:
-            prepared = prepare_sequence(dataset, root, name, max_frames=self.config.max_frames)
+            prepared = prepare_sequence(dataset, self._root(root), name, max_frames=self.config.max_frames)
         except InputError as exc:
             return self._failed(session, str(exc))
         return self._loaded(session, prepared)
@@ -385,7 +395,7 @@ def build_app(server: DemoServer) -> gr.Blocks:
                         with gr.Row():
                             dataset = gr.Dropdown(["folder", "otb-lang", "lasot", "lasot-ext", "tnl2k", "tnllt", "got10k", "synthetic"],
                                                   value="folder", label="Dataset", allow_custom_value=True)
-                            root = gr.Textbox(value=cfg.data_root, label="Root folder on this server")
+                            root = gr.Textbox(value=cfg.data_root, label="Root folder on this server", interactive=not cfg.exposed)
                         list_button = gr.Button("List sequences", size="sm")
                         sequence = gr.Dropdown([], label="Sequence", allow_custom_value=False)
                         sequence_button = gr.Button("Load sequence", size="sm")
