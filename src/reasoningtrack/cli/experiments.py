@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ._apps import app
+from ._apps import app, data_app
 from .common import fail, user_errors
 
 
@@ -145,3 +145,25 @@ def report(
     except user_errors() as exc:
         fail(str(exc))
     typer.echo(f"wrote {path}")
+
+
+@data_app.command("show")
+def data_show(
+    source: Path = typer.Argument(..., help="Built or taught sample folder, or the release's sft/ folder or one sft_dataset_*.json."),
+    output: Path = typer.Option(..., "--output", "-o", help="HTML file to write."),
+    vocab: Optional[str] = typer.Option(None, "--vocab", help="BERT vocab.txt of the backbone: measure answers in word-pieces (16-token window)."),
+    max_images: int = typer.Option(300, "--max-images", min=0, help="Samples whose frames are embedded (file size)."),
+) -> None:
+    """Look at chain-of-thought samples before training: frames with boxes, description, think, d,
+    answer, labels; filters by d, source, format failures and answers the backbone's window cuts.
+
+    Example: reasoningtrack data show ../shared/data/reasoningtrack-release/sft -o sft.html --vocab vocab.txt
+    """
+    from ..reports.samples import write_sample_viewer
+
+    try:
+        path, counts = write_sample_viewer(source, output, vocab, max_images)
+    except user_errors() as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {path}: {counts['samples']} samples, d=yes {counts['d_yes']}, d=no {counts['d_no']}, "
+               f"format failures {counts['format_failures']}" + (f", cut answers {counts['cut_answers']}" if vocab else ""))
