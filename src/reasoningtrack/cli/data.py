@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -107,73 +109,91 @@ def info(
 
     Exits with status 1 when a sequence cannot be read (the errors are listed).
     """
-    from collections import Counter
-
     from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
 
     from ..datasets import DATASETS, DatasetError
     from ..registry import RegistryError
 
-    console = Console()
     try:
         ds = DATASETS.build(dataset, root=root, split=split)
         names = ds.sequence_names()
     except (DatasetError, RegistryError, FileNotFoundError) as err:
         fail(str(err), code=1)
-    attribute_counts: Counter[str] = Counter()
-    frames_total = gt_rows = absent_total = no_description = 0
-    problems: list[str] = []
-    errors: list[str] = []
-    rows = []
+    survey = _survey(ds, names)
+    _print_survey(Console(), survey, ds, f"{dataset} ({split}) at {root}", per_sequence)
+    if survey.errors:
+        raise typer.Exit(1)
+
+
+@dataclass
+class _Survey:
+    """What `data info` found in a split: totals, per-sequence rows and every inconsistency."""
+
+    sequences: int = 0
+    frames: int = 0
+    gt_rows: int = 0
+    absent: int = 0
+    no_description: int = 0
+    attributes: Counter = field(default_factory=Counter)
+    rows: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    errors: list = field(default_factory=list)
+
+
+def _survey(ds, names: list[str]) -> _Survey:
+    """Load every sequence of the split and count; a sequence that cannot be read is an error."""
+    from ..datasets import DatasetError
+
+    survey = _Survey(sequences=len(names))
     for name in names:
         try:
             seq = ds.load(name)
             n_frames = len(seq.frames)
         except DatasetError as err:
-            errors.append(f"{name}: {err}")
+            survey.errors.append(f"{name}: {err}")
             continue
         n_gt = len(seq.ground_truth)
         n_absent = int(seq.absent.sum()) if seq.absent is not None else 0
-        frames_total += n_frames
-        gt_rows += n_gt
-        absent_total += n_absent
-        attribute_counts.update(code for code, on in seq.attributes.items() if on)
-        if not seq.description:
-            no_description += 1
+        survey.frames += n_frames
+        survey.gt_rows += n_gt
+        survey.absent += n_absent
+        survey.attributes.update(code for code, on in seq.attributes.items() if on)
+        survey.no_description += not seq.description
         if n_frames and n_gt != n_frames:
-            problems.append(f"{name}: {n_gt} ground-truth rows for {n_frames} frames")
+            survey.problems.append(f"{name}: {n_gt} ground-truth rows for {n_frames} frames")
         if seq.absent is not None and len(seq.absent) != n_gt:
-            problems.append(f"{name}: {len(seq.absent)} absent flags for {n_gt} ground-truth rows")
-        rows.append((name, n_frames, n_gt, n_absent, seq.description or ""))
+            survey.problems.append(f"{name}: {len(seq.absent)} absent flags for {n_gt} ground-truth rows")
+        survey.rows.append((name, n_frames, n_gt, n_absent, seq.description or ""))
+    return survey
 
-    summary = Table(title=f"{dataset} ({split}) at {root}", show_header=False)
-    summary.add_row("sequences", str(len(names)))
-    summary.add_row("frames on disk", str(frames_total))
-    summary.add_row("ground-truth rows", str(gt_rows))
-    summary.add_row("absent frames", str(absent_total))
-    summary.add_row("without description", str(no_description))
-    summary.add_row("unreadable sequences", str(len(errors)))
+
+def _print_survey(console, survey: _Survey, ds, title: str, per_sequence: bool) -> None:
+    """The summary table, the attribute counts, optionally one row per sequence, then the findings."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = Table(title=title, show_header=False)
+    for label, value in (("sequences", survey.sequences), ("frames on disk", survey.frames),
+                         ("ground-truth rows", survey.gt_rows), ("absent frames", survey.absent),
+                         ("without description", survey.no_description), ("unreadable sequences", len(survey.errors))):
+        summary.add_row(label, str(value))
     console.print(summary)
-    if attribute_counts:
+    if survey.attributes:
         attributes = Table("attribute", "sequences", title="attributes")
-        order = list(getattr(ds, "attribute_names", ())) + sorted(set(attribute_counts) - set(getattr(ds, "attribute_names", ())))
-        for code in order:
-            attributes.add_row(code, str(attribute_counts.get(code, 0)))
+        known = tuple(getattr(ds, "attribute_names", ()))
+        for code in list(known) + sorted(set(survey.attributes) - set(known)):
+            attributes.add_row(code, str(survey.attributes.get(code, 0)))
         console.print(attributes)
     if per_sequence:
         table = Table("sequence", "frames", "gt rows", "absent", "description")
-        for row in rows:
+        for row in survey.rows:
             table.add_row(row[0], str(row[1]), str(row[2]), str(row[3]), row[4])
         console.print(table)
     other_folders = getattr(ds, "other_folders", None)
     if callable(other_folders) and other_folders():
         names_ = ", ".join(p.name for p in other_folders())
         console.print(f"not sequences (no ground-truth file): {escape(names_)}", highlight=False)
-    for line in problems:
+    for line in survey.problems:
         console.print(f"[yellow]mismatch[/yellow] {escape(line)}", highlight=False)
-    for line in errors:
+    for line in survey.errors:
         console.print(f"[red]error[/red] {escape(line)}", highlight=False)
-    if errors:
-        raise typer.Exit(1)

@@ -96,92 +96,137 @@ class Script:
 
 
 def simulate(script: Script, cfg: WorldConfig) -> tuple[list[WorldObject], list[WorldObject | None], list[FrameMotion], list[dict]]:
-    """Move the target (and distractor) frame by frame; returns states, events and raw motion."""
-    W, H, n = cfg.width, cfg.height, cfg.frames
-    margin = 2.0
+    """Move the target (and distractor) frame by frame; returns states, per-frame motion and events."""
+    events: list[dict] = []
+    target = _Target(script, cfg, events)
+    distractor = _Distractor(script, cfg, events)
     target_states: list[WorldObject] = []
     distractor_states: list[WorldObject | None] = []
     motions: list[FrameMotion] = []
-    events: list[dict] = []
-    cx, cy = script.cx, script.cy
-    colour_from = colour_to = script.colour
-    colour_start = None
-    phase, phase_frames, leave_side, leave_speed = "normal", 0, None, 5.0
-    seg_index = 0
-    vx = vy = 0.0
-    distractor_x = None
-    distractor_cy = None
-    distractor_vy = script.distractor["vy"] if script.distractor else 0.0
-    for f in range(n):
-        # scale
-        scale = 1.0
+    for f in range(cfg.frames):
+        state, motion = target.step(f)
+        target_states.append(state)
+        motions.append(motion)
+        distractor_states.append(distractor.step(f, state.cx))
+    return target_states, distractor_states, motions, events
+
+
+class _Target:
+    """The target's size, colour and position, one frame at a time: scripted motion segments that
+    bounce inside the view, a smooth size change, a 6-frame colour blend, and leaving the view
+    (``leaving`` -> ``away`` -> ``entering`` -> ``normal``)."""
+
+    margin = 2.0
+
+    def __init__(self, script: Script, cfg: WorldConfig, events: list[dict]):
+        self.script, self.cfg, self.events = script, cfg, events
+        self.cx, self.cy = script.cx, script.cy
+        self.colour_from = self.colour_to = script.colour
+        self.colour_start: int | None = None
+        self.phase, self.phase_frames, self.leave_side, self.leave_speed = "normal", 0, None, 5.0
+        self.seg_index = 0
+        self.vx = self.vy = 0.0
+
+    def step(self, f: int) -> tuple[WorldObject, FrameMotion]:
+        w, h = self._size(f)
+        blend, rgb = self._colour(f)
+        self._advance_segment(f)
+        self._choose_velocity(f, w, h)
+        self._move(f, w, h)
+        motion = FrameMotion(self.vx, self.vy, self.phase, self.leave_side, blend, self.colour_from, self.colour_to)
+        return WorldObject(self.cx, self.cy, w, h, rgb), motion
+
+    def _size(self, f: int) -> tuple[float, float]:
+        script, scale = self.script, 1.0
         if script.size_change:
             start, duration, factor = script.size_change
             scale = 1.0 + (factor - 1.0) * _smoothstep((f - start) / duration)
             if f == start:
-                events.append({"frame": f + 1, "kind": "grows" if factor > 1 else "shrinks", "factor": round(factor, 4)})
-        w, h = script.base_w * scale, script.base_h * scale
-        # colour (blend over 6 frames)
+                self.events.append({"frame": f + 1, "kind": "grows" if factor > 1 else "shrinks", "factor": round(factor, 4)})
+        return script.base_w * scale, script.base_h * scale
+
+    def _colour(self, f: int) -> tuple[float, tuple[float, float, float]]:
+        """The colour blends over 6 frames from the old to the new palette colour."""
+        script = self.script
         if script.colour_change and f == script.colour_change[0]:
-            colour_from, colour_to, colour_start = script.colour, script.colour_change[1], f
-            events.append({"frame": f + 1, "kind": "colour", "from": colour_from, "to": colour_to})
-        blend = 0.0 if colour_start is None else min((f - colour_start + 1) / 6.0, 1.0)
-        rgb = tuple((1 - blend) * a + blend * b for a, b in zip(PALETTE[colour_from], PALETTE[colour_to]))
-        # motion
-        while seg_index + 1 < len(script.segments) and script.segments[seg_index + 1][0] <= f:
-            seg_index += 1
-        if phase == "normal":
+            self.colour_from, self.colour_to, self.colour_start = script.colour, script.colour_change[1], f
+            self.events.append({"frame": f + 1, "kind": "colour", "from": self.colour_from, "to": self.colour_to})
+        blend = 0.0 if self.colour_start is None else min((f - self.colour_start + 1) / 6.0, 1.0)
+        rgb = tuple((1 - blend) * a + blend * b for a, b in zip(PALETTE[self.colour_from], PALETTE[self.colour_to]))
+        return blend, rgb
+
+    def _advance_segment(self, f: int) -> None:
+        segments = self.script.segments
+        while self.seg_index + 1 < len(segments) and segments[self.seg_index + 1][0] <= f:
+            self.seg_index += 1
+
+    def _choose_velocity(self, f: int, w: float, h: float) -> None:
+        script, W, H, n, margin = self.script, self.cfg.width, self.cfg.height, self.cfg.frames, self.margin
+        if self.phase == "normal":
             if script.leave and f == script.leave[0]:
-                leave_side = "left" if cx < W / 2 else "right"
-                phase, phase_frames = "leaving", 0
+                self.leave_side = "left" if self.cx < W / 2 else "right"
+                self.phase, self.phase_frames = "leaving", 0
                 # out of view within ~15% of the sequence, whatever its length
-                distance = (cx + w / 2) if leave_side == "left" else (W - cx + w / 2)
-                leave_speed = min(max(distance / max(0.15 * n, 4.0), 5.0), 12.0)
+                distance = (self.cx + w / 2) if self.leave_side == "left" else (W - self.cx + w / 2)
+                self.leave_speed = min(max(distance / max(0.15 * n, 4.0), 5.0), 12.0)
             else:
-                _, direction, speed = script.segments[seg_index]
-                if f == 0 or script.segments[seg_index][0] == f:
-                    vx, vy = (d * speed for d in _DIRECTIONS[direction])
+                start, direction, speed = script.segments[self.seg_index]
+                if f == 0 or start == f:
+                    self.vx, self.vy = (d * speed for d in _DIRECTIONS[direction])
                 # bounce inside the view
-                if cx + vx - w / 2 < margin or cx + vx + w / 2 > W - margin:
-                    vx = -vx
-                if cy + vy - h / 2 < margin or cy + vy + h / 2 > H - margin:
-                    vy = -vy
-        if phase == "leaving":
-            vx, vy = (-leave_speed if leave_side == "left" else leave_speed), 0.0
-            if cx + w / 2 < 0 or cx - w / 2 > W:
-                phase, phase_frames = "away", 0
-                vx = 0.0
-        elif phase == "away":
-            vx = vy = 0.0
-            phase_frames += 1
-            if phase_frames >= script.leave[1]:
-                phase = "entering"
-        if phase == "entering":
-            vx, vy = (3.0 if leave_side == "left" else -3.0), 0.0
-            if cx - w / 2 >= margin + 6 and cx + w / 2 <= W - margin - 6:
-                phase = "normal"
+                if self.cx + self.vx - w / 2 < margin or self.cx + self.vx + w / 2 > W - margin:
+                    self.vx = -self.vx
+                if self.cy + self.vy - h / 2 < margin or self.cy + self.vy + h / 2 > H - margin:
+                    self.vy = -self.vy
+        if self.phase == "leaving":
+            self.vx, self.vy = (-self.leave_speed if self.leave_side == "left" else self.leave_speed), 0.0
+            if self.cx + w / 2 < 0 or self.cx - w / 2 > W:
+                self.phase, self.phase_frames = "away", 0
+                self.vx = 0.0
+        elif self.phase == "away":
+            self.vx = self.vy = 0.0
+            self.phase_frames += 1
+            if self.phase_frames >= script.leave[1]:
+                self.phase = "entering"
+        if self.phase == "entering":
+            self.vx, self.vy = (3.0 if self.leave_side == "left" else -3.0), 0.0
+            if self.cx - w / 2 >= margin + 6 and self.cx + w / 2 <= W - margin - 6:
+                self.phase = "normal"
+
+    def _move(self, f: int, w: float, h: float) -> None:
+        margin, W, H = self.margin, self.cfg.width, self.cfg.height
         if f > 0:
-            cx, cy = cx + vx, cy + vy
-        if phase == "normal":  # keep a grown target inside the view
-            cx = min(max(cx, w / 2 + margin), W - w / 2 - margin)
-            cy = min(max(cy, h / 2 + margin), H - h / 2 - margin)
-        target_states.append(WorldObject(cx, cy, w, h, rgb))
-        motions.append(FrameMotion(vx, vy, phase, leave_side, blend, colour_from, colour_to))
-        # distractor: same shape, in the other half, moving vertically
-        d = script.distractor
+            self.cx, self.cy = self.cx + self.vx, self.cy + self.vy
+        if self.phase == "normal":  # keep a grown target inside the view
+            self.cx = min(max(self.cx, w / 2 + margin), W - w / 2 - margin)
+            self.cy = min(max(self.cy, h / 2 + margin), H - h / 2 - margin)
+
+
+class _Distractor:
+    """A look-alike (same shape) in the other half of the view, moving vertically, during the
+    scripted frames."""
+
+    margin = 2.0
+
+    def __init__(self, script: Script, cfg: WorldConfig, events: list[dict]):
+        self.script, self.cfg, self.events = script, cfg, events
+        self.x: float | None = None
+        self.cy: float | None = None
+        self.vy = script.distractor["vy"] if script.distractor else 0.0
+
+    def step(self, f: int, target_cx: float) -> WorldObject | None:
+        d, W, H, margin = self.script.distractor, self.cfg.width, self.cfg.height, self.margin
         if d and d["start"] <= f < d["end"]:
-            dw, dh = script.base_w * d["scale"], script.base_h * d["scale"]
-            if distractor_x is None:
-                distractor_x = W * 0.78 if cx < W / 2 else W * 0.22
-                distractor_cy = d["y"] * H
-                events.append({"frame": f + 1, "kind": "distractor_appears", "colour": d["colour"]})
-            distractor_cy += distractor_vy
-            if distractor_cy - dh / 2 < margin or distractor_cy + dh / 2 > H - margin:
-                distractor_vy = -distractor_vy
-                distractor_cy = min(max(distractor_cy, dh / 2 + margin), H - dh / 2 - margin)
-            distractor_states.append(WorldObject(distractor_x, distractor_cy, dw, dh, tuple(float(c) for c in PALETTE[d["colour"]])))
-        else:
-            if d and f == d["end"] and distractor_x is not None:
-                events.append({"frame": f + 1, "kind": "distractor_disappears"})
-            distractor_states.append(None)
-    return target_states, distractor_states, motions, events
+            dw, dh = self.script.base_w * d["scale"], self.script.base_h * d["scale"]
+            if self.x is None:
+                self.x = W * 0.78 if target_cx < W / 2 else W * 0.22
+                self.cy = d["y"] * H
+                self.events.append({"frame": f + 1, "kind": "distractor_appears", "colour": d["colour"]})
+            self.cy += self.vy
+            if self.cy - dh / 2 < margin or self.cy + dh / 2 > H - margin:
+                self.vy = -self.vy
+                self.cy = min(max(self.cy, dh / 2 + margin), H - dh / 2 - margin)
+            return WorldObject(self.x, self.cy, dw, dh, tuple(float(c) for c in PALETTE[d["colour"]]))
+        if d and f == d["end"] and self.x is not None:
+            self.events.append({"frame": f + 1, "kind": "distractor_disappears"})
+        return None
