@@ -84,13 +84,22 @@ class AnnotatedVideoWriter:
 
     ``total_frames`` scales the timeline (when unknown, the timeline spans the frames so far).
     ``banner_frames``: how long a reasoning event stays on screen.
+    ``panel``: a side panel with the latest event's think text, decision and answer, and a legend
+    of the event colours. ``ground_truth``: (N, 4) boxes drawn in green where known (w, h > 0).
+    ``min_height``: frames lower than this are enlarged (integer factor) before drawing so that
+    the text stays readable on small videos (0: never; ``track --video-panel`` uses 360).
     """
 
-    def __init__(self, path: str | Path, fps: float | None = None, total_frames: int | None = None, banner_frames: int = 30):
+    def __init__(self, path: str | Path, fps: float | None = None, total_frames: int | None = None, banner_frames: int = 30,
+                 panel: bool = False, ground_truth: np.ndarray | None = None, min_height: int = 0):
         self.path = Path(path)
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.total_frames = total_frames
         self.banner_frames = banner_frames
+        self.panel = bool(panel)
+        self.ground_truth = None if ground_truth is None else np.asarray(ground_truth, dtype=np.float64).reshape(-1, 4)
+        self.min_height = int(min_height)
+        self._latest: ReasoningEvent | None = None
         self._tmp = temporary_sibling(self.path)
         self._container = None
         self._stream = None
@@ -154,6 +163,7 @@ class AnnotatedVideoWriter:
         """Put an event on the timeline and show its banner from ``frame_index`` on."""
         self._events.append((frame_index, event.status))
         self._banner = (frame_index, event)
+        self._latest = event
 
     # -- drawing ------------------------------------------------------------------------------
     def annotate(self, frame: np.ndarray, result: FrameResult) -> np.ndarray:
@@ -162,13 +172,20 @@ class AnnotatedVideoWriter:
         if result.event is not None:
             self.add_event(result.index, result.event)
         img = np.ascontiguousarray(frame).copy()
+        zoom = max(1, -(-self.min_height // img.shape[0])) if self.min_height > 0 else 1
+        if zoom > 1:
+            img = cv2.resize(img, (img.shape[1] * zoom, img.shape[0] * zoom), interpolation=cv2.INTER_LINEAR)
         height, width = img.shape[:2]
         scale = max(0.35, min(1.0, height / 720.0 * 0.7))
         thick = 1 if height < 500 else 2
         font = cv2.FONT_HERSHEY_SIMPLEX
         line_h = int(24 * scale / 0.7) + 2
 
-        x, y, w, h = (float(v) for v in result.box)
+        if self.ground_truth is not None and result.index < len(self.ground_truth):
+            gx, gy, gw, gh = (float(v) * zoom for v in self.ground_truth[result.index])
+            if all(np.isfinite([gx, gy, gw, gh])) and gw > 0 and gh > 0:
+                cv2.rectangle(img, (int(round(gx)), int(round(gy))), (int(round(gx + gw)), int(round(gy + gh))), (40, 220, 90), 1)
+        x, y, w, h = (float(v) * zoom for v in result.box)
         if all(np.isfinite([x, y, w, h])) and w > 0 and h > 0:
             cv2.rectangle(img, (int(round(x)), int(round(y))), (int(round(x + w)), int(round(y + h))), (255, 215, 0), 2)
             if result.score is not None:
@@ -194,7 +211,39 @@ class AnnotatedVideoWriter:
                 cv2.putText(img, line, (6, top + (i + 1) * line_h), font, scale, color, thick, cv2.LINE_AA)
 
         self._timeline(img, result.index)
+        if self.panel:
+            img = np.concatenate([img, self._panel(height, width, font, scale, thick, line_h)], axis=1)
         return img
+
+    def _panel(self, height: int, width: int, font, scale: float, thick: int, line_h: int) -> np.ndarray:
+        """The side panel: legend of event colours, then the latest event's think, d and answer."""
+        import cv2
+
+        panel_w = max(320, width * 3 // 4)
+        panel = np.full((height, panel_w, 3), 30, dtype=np.uint8)
+        chars = max(20, int(panel_w / (11 * scale / 0.7)))
+        y = line_h
+        for status in ("updated", "kept", "reapplied", "reverted", "error", "timeout"):
+            cv2.rectangle(panel, (6, y - line_h // 2 - 4), (6 + line_h // 2, y - 4), STATUS_COLORS[status], -1)
+            cv2.putText(panel, status, (12 + line_h // 2, y), font, scale, (230, 230, 230), thick, cv2.LINE_AA)
+            y += line_h
+        cv2.putText(panel, "boxes: tracker (gold)" + (", ground truth (green)" if self.ground_truth is not None else ""),
+                    (6, y), font, scale, (230, 230, 230), thick, cv2.LINE_AA)
+        y += line_h + 6
+        event = self._latest
+        if event is None:
+            cv2.putText(panel, "no reasoning yet", (6, y), font, scale, (200, 200, 200), thick, cv2.LINE_AA)
+            return panel
+        head = f"@{event.frame} {event.status}: d={event.decision}"
+        lines = [(head, STATUS_COLORS.get(event.status, (255, 255, 255)))]
+        lines += [(part, (255, 255, 255)) for part in textwrap.wrap(f"answer: {event.answer or event.error or ''}", chars)[:3]]
+        lines += [(part, (200, 200, 200)) for part in textwrap.wrap(f"think: {event.think or ''}", chars)]
+        for text, colour in lines:
+            if y > height - 18:
+                break
+            cv2.putText(panel, text, (6, y), font, scale, colour, thick, cv2.LINE_AA)
+            y += line_h
+        return panel
 
     @staticmethod
     def _shade(img: np.ndarray, top: int, bottom: int) -> None:

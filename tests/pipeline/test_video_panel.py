@@ -1,0 +1,53 @@
+"""The annotated video's optional panel (latest think text, legend), ground-truth boxes and the
+enlargement of small frames so that text stays readable."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from reasoningtrack.pipeline.results import FrameResult, ReasoningEvent
+from reasoningtrack.pipeline.writers import STATUS_COLORS, AnnotatedVideoWriter
+
+
+def _event(frame: int) -> ReasoningEvent:
+    return ReasoningEvent(frame=frame, triggers=["interval"], template_frame=0, input_text="a red square",
+                          text_before="a red square", status="updated", text_applied="a blue square",
+                          think="The square turned blue.", decision="yes", answer="a blue square")
+
+
+def _has_colour(image: np.ndarray, rgb) -> bool:
+    return bool((image.reshape(-1, 3) == np.array(rgb, dtype=np.uint8)).all(axis=1).any())
+
+
+def test_small_frames_are_enlarged_with_panel_and_ground_truth(tmp_path):
+    frame = np.full((72, 96, 3), 90, dtype=np.uint8)
+    truth = np.array([[10, 10, 20, 20], [0, 0, 0, 0]], dtype=np.float64)
+    writer = AnnotatedVideoWriter(tmp_path / "v.mp4", total_frames=2, panel=True, ground_truth=truth, min_height=360)
+    first = writer.annotate(frame, FrameResult(0, np.array([12.0, 12, 20, 20]), 1.0, "a red square"))
+    # 72 px is enlarged 5x to 360 px; the panel (at least 320 px) sits to the right
+    assert first.shape[0] == 360 and first.shape[1] == 480 + 360
+    # the ground-truth box is drawn in green at 5x its coordinates (left edge: x 50, y 50..150)
+    assert (first[52:149, 50] == (40, 220, 90)).all()
+    # the legend shows every event colour before any event
+    panel = first[:, 480:]
+    assert all(_has_colour(panel, STATUS_COLORS[s]) for s in ("updated", "kept", "error"))
+    before = panel[100:].copy()
+    second = writer.annotate(frame, FrameResult(1, np.array([12.0, 12, 20, 20]), 1.0, "a blue square", event=_event(1)))
+    # the event's text is written into the lower part of the panel; no ground truth where absent
+    assert (second[:, 480:][100:] != before).any()
+    assert not _has_colour(second[:, :480], (40, 220, 90))
+    plain = AnnotatedVideoWriter(tmp_path / "p.mp4").annotate(frame, FrameResult(0, np.zeros(4), None, "x"))
+    assert plain.shape == frame.shape
+
+
+def test_panel_video_is_encoded(tmp_path):
+    import av
+
+    frame = np.full((120, 160, 3), 60, dtype=np.uint8)
+    writer = AnnotatedVideoWriter(tmp_path / "v.mp4", total_frames=3, panel=True, min_height=360)
+    for i in range(3):
+        writer.write(frame, FrameResult(i, np.array([10.0, 10, 30, 30]), 0.9, "text", event=_event(i) if i == 1 else None))
+    writer.close()
+    with av.open(str(tmp_path / "v.mp4")) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 3 and frames[0].height == 360 and frames[0].width == 480 + 360
