@@ -51,3 +51,22 @@ def test_panel_video_is_encoded(tmp_path):
     with av.open(str(tmp_path / "v.mp4")) as container:
         frames = list(container.decode(video=0))
     assert len(frames) == 3 and frames[0].height == 360 and frames[0].width == 480 + 360
+
+
+def test_track_run_writes_the_panel_and_ground_truth_into_its_video(tmp_path):
+    import av
+
+    from reasoningtrack.datasets.synthetic import WorldConfig, generate_sequence, write_sequence
+    from reasoningtrack.pipeline.config import TrackRunConfig
+    from reasoningtrack.pipeline.session import track_to_folder
+
+    seq = tmp_path / "seq"
+    write_sequence(generate_sequence(0, 0, "test", WorldConfig(frames=20, width=128, height=96)), seq)
+    config = TrackRunConfig.from_dict({"input": str(seq / "imgs"), "box": [float(v) for v in (seq / "groundtruth.txt").read_text().splitlines()[0].split(",")],
+                                       "text": "target", "backbone": "toy", "reasoner": "heuristic", "video_panel": True, "show_gt": True,
+                                       "pipeline": {"schedule": {"interval": {"every": 5}}}})
+    track_to_folder(config, tmp_path / "out")
+    with av.open(str(tmp_path / "out" / "video.mp4")) as container:
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    # 96 px enlarged 4x to 384; the panel is 3/4 of the enlarged width
+    assert frame.shape[:2] == (384, 512 + 384)

@@ -126,6 +126,8 @@ def track(
     set_: opt.Overrides = None,
     profile: opt.Profile = None,
     no_video: bool = typer.Option(False, "--no-video", help="Do not write video.mp4."),
+    video_panel: bool = typer.Option(False, "--video-panel", help="video.mp4 gets a side panel with the latest think text and a colour legend (small frames enlarged)."),
+    show_gt: bool = typer.Option(False, "--show-gt", help="video.mp4 also draws the ground truth found beside the input (green)."),
     strict_decode: bool = typer.Option(
         False, "--strict-decode",
         help="Stop with an error on a video frame that FFmpeg decoded with errors and concealed (default: a warning naming the frames).",
@@ -178,6 +180,10 @@ def track(
         )
         if no_video:
             data["video"] = False
+        if video_panel:
+            data["video_panel"] = True
+        if show_gt:
+            data["show_gt"] = True
         if strict_decode:
             data["strict_decode"] = True
         from ..pipeline.session import absolute_paths, check_output_folder
