@@ -70,3 +70,15 @@ def test_track_run_writes_the_panel_and_ground_truth_into_its_video(tmp_path):
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
     # 96 px enlarged 4x to 384; the panel is 3/4 of the enlarged width
     assert frame.shape[:2] == (384, 512 + 384)
+
+
+def test_benchmark_writes_videos_only_for_the_named_sequences(tmp_path):
+    from reasoningtrack.datasets.synthetic import WorldConfig, write_dataset
+    from reasoningtrack.pipeline.config import BenchmarkConfig
+    from reasoningtrack.pipeline.runner import BenchmarkRunner
+
+    root = write_dataset(tmp_path / "world", sequences=2, seed=3, config=WorldConfig(frames=20, width=96, height=96), splits=("test",))
+    config = BenchmarkConfig.from_dict({"dataset": "synthetic", "root": str(root), "backbone": "toy", "reasoner": "heuristic"})
+    outcomes = BenchmarkRunner(config, tmp_path / "run", videos=("synth-test-0001",)).run()
+    assert all(o.ok for o in outcomes)
+    assert sorted(p.name for p in (tmp_path / "run" / "videos").iterdir()) == ["synth-test-0001.mp4"]

@@ -325,6 +325,7 @@ def benchmark(
     max_batch: int = typer.Option(8, "--max-batch", help="Shared reasoner: most requests in one model call.", rich_help_panel=_SCALE_HELP),
     max_wait: float = typer.Option(0.05, "--max-wait", help="Shared reasoner: seconds a batch waits for more requests.", rich_help_panel=_SCALE_HELP),
     no_eval: bool = typer.Option(False, "--no-eval", help="Do not evaluate at the end."),
+    videos: Optional[str] = typer.Option(None, "--videos", help="Also write videos/<seq>.mp4 (annotated, think panel, ground truth) for these sequences (comma-separated) or all."),
     on_reasoner_error: str = typer.Option("fail", "--on-reasoner-error", help="fail: a sequence with a failed reasoning call (error, timeout, unusable answer) fails and is redone by the next run; continue: keep its results, only count the failures."),
     shared: bool = typer.Option(False, "--shared", help="Share --output with other benchmark processes (other machines): each sequence is claimed by one of them.", rich_help_panel=_SCALE_HELP),
     tracker: opt.TrackerAlias = None,
@@ -373,6 +374,7 @@ def benchmark(
         runner = BenchmarkRunner(bench_config, output, workers=workers, shard=shard_spec, executor=executor, evaluate=not no_eval,
                                  shared_reasoner=shared_reasoner, service=ServiceConfig(max_batch=max_batch, max_wait_s=max_wait),
                                  on_reasoner_error=on_reasoner_error, shared=shared,
+                                 videos=tuple(v.strip() for v in (videos or "").split(",") if v.strip()),
                                  ray=RayOptions(address=address, gpus_per_task=gpus_per_task, max_retries=max_retries))
     except user_errors() as exc:
         fail(str(exc))

@@ -120,6 +120,13 @@ class RunPlan:
     by the next run); ``continue``: it counts as complete, its failures only reported."""
     shared: bool = False
     """Other processes (other machines) work in the same folder (``--shared``)."""
+    videos: tuple[str, ...] = ()
+    """Sequences that also get ``videos/<seq>.mp4`` (annotated, with the think panel and the ground
+    truth); ``("all",)`` for every one. Not part of the results: a video is rewritten when its
+    sequence is run again."""
+
+    def wants_video(self, name: str) -> bool:
+        return "all" in self.videos or name in self.videos
 
     @property
     def results_root(self) -> Path:
@@ -216,12 +223,27 @@ def run_one_sequence(plan: RunPlan, dataset, tracker, name: str) -> SequenceOutc
         source = open_source(sequence)
         try:
             run = tracker.run(source.frames(), sequence.init_box, sequence.description or "")
+            video = None
+            if plan.wants_video(name):
+                from .writers import AnnotatedVideoWriter
+
+                video = AnnotatedVideoWriter(plan.output / "videos" / f"{name}.mp4", fps=source.fps, total_frames=len(sequence),
+                                             panel=True, ground_truth=sequence.ground_truth, min_height=360)
             boxes, events, scores = [], [], []
-            for result in run:
-                boxes.append(result.box)
-                scores.append(result.score)
-                if result.event is not None:
-                    events.append(result.event)
+            try:
+                for result in run:
+                    boxes.append(result.box)
+                    scores.append(result.score)
+                    if result.event is not None:
+                        events.append(result.event)
+                    if video is not None:
+                        video.write(run.last_frame, result)
+            except BaseException:
+                if video is not None:
+                    video.abort()
+                raise
+            if video is not None:
+                video.close()
             events.extend(run.closing_events)
         finally:
             source.close()
@@ -353,6 +375,8 @@ class BenchmarkRunner:
     """``fail`` (default) or ``continue``: see :attr:`RunPlan.on_reasoner_error`."""
     shared: bool = False
     """Share the folder with other processes (other machines): per-sequence claims, shared lock."""
+    videos: tuple[str, ...] = ()
+    """Sequence names (or ``all``) that also get an annotated ``videos/<seq>.mp4``."""
     on_outcome: Callable[[SequenceOutcome, int, int], None] | None = None
     outcomes: list[SequenceOutcome] = field(default_factory=list)
 
@@ -376,7 +400,7 @@ class BenchmarkRunner:
                 dataset_options=absolute_paths(self.config.dataset_options),
                 backbone_options=absolute_paths(self.config.backbone_options),
                 reasoner_options=absolute_paths(self.config.reasoner_options))
-        self.plan = RunPlan(self.config, self.output, self.shard, self.on_reasoner_error, self.shared)
+        self.plan = RunPlan(self.config, self.output, self.shard, self.on_reasoner_error, self.shared, tuple(self.videos))
 
     # -- planning -----------------------------------------------------------------------------
     def sequence_names(self) -> list[str]:
