@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--interval", type=int, default=5)
     parser.add_argument("--new-tokens", type=int, default=16)
+    parser.add_argument("--max-wait", type=float, default=1.0,
+                        help="the service's max_wait_s (a batch also goes as soon as every worker has a request in)")
     parser.add_argument("--skip-ray", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -94,12 +96,13 @@ def main() -> None:
         return BACKBONES.build("kcf")
 
     print(f"{len(names)} sequences x {args.frames} frames, reasoning every {args.interval} frames, "
-          f"{args.new_tokens} new tokens per call, tiny Qwen2.5-VL on CPU ({os.cpu_count()} cores visible)")
+          f"{args.new_tokens} new tokens per call, tiny Qwen2.5-VL on CPU ({os.cpu_count()} cores visible), "
+          f"max_wait {args.max_wait} s")
     print(f"{'N':>3} {'own fps':>9} {'shared fps':>11} {'shared/own':>11} {'batches':>24}")
     for n in args.workers:
         own = [REASONERS.build("qwen", **options) for _ in range(n)]
         f_own, s_own = track_all(dataset, names, backbone, own, pipeline)
-        service = ReasoningService(REASONERS.build("qwen", **options), ServiceConfig(max_batch=n, max_wait_s=0.05))
+        service = ReasoningService(REASONERS.build("qwen", **options), ServiceConfig(max_batch=n, max_wait_s=args.max_wait))
         shared = [service.client() for _ in range(n)]
         f_sh, s_sh = track_all(dataset, names, backbone, shared, pipeline)
         sizes = service.batch_sizes

@@ -323,7 +323,7 @@ def benchmark(
     max_retries: int = typer.Option(3, "--max-retries", help="Ray: retries of a task whose worker process died.", rich_help_panel=_SCALE_HELP),
     shared_reasoner: bool = typer.Option(False, "--shared-reasoner", help="Load the reasoner once and batch the calls of all workers (local processes or one Ray actor).", rich_help_panel=_SCALE_HELP),
     max_batch: int = typer.Option(8, "--max-batch", help="Shared reasoner: most requests in one model call.", rich_help_panel=_SCALE_HELP),
-    max_wait: float = typer.Option(0.05, "--max-wait", help="Shared reasoner: seconds a batch waits for more requests.", rich_help_panel=_SCALE_HELP),
+    max_wait: float = typer.Option(0.5, "--max-wait", help="Shared reasoner: seconds a batch waits for more requests.", rich_help_panel=_SCALE_HELP),
     no_eval: bool = typer.Option(False, "--no-eval", help="Do not evaluate at the end."),
     videos: Optional[str] = typer.Option(None, "--videos", help="Also write videos/<seq>.mp4 (annotated, think panel, ground truth) for these sequences (comma-separated) or all."),
     on_reasoner_error: str = typer.Option("fail", "--on-reasoner-error", help="fail: a sequence with a failed reasoning call (error, timeout, unusable answer) fails and is redone by the next run; continue: keep its results, only count the failures."),

@@ -41,9 +41,11 @@ class ServiceConfig(Config):
 
     max_batch: int = 8
     """Most requests in one model call (the qwen reasoner further splits by its ``batch_size``)."""
-    max_wait_s: float = 0.05
-    """Longest wait after a batch's first request for others to join it (our choice: well below
-    one reasoning call of a 3B VLM, about a second, so a lone request is barely delayed)."""
+    max_wait_s: float = 0.5
+    """Longest wait after a batch's first request for others to join it. Our choice, measured
+    with benchmarks/bench_scale.py: sync workers that wait for the same batch leave it together
+    and stay in step, so later batches fill up (and go) at once; a short wait (0.05 s, shorter than
+    the tracking between two calls) let them alternate and never batch (all batches of 1)."""
 
     def __post_init__(self) -> None:
         if self.max_batch < 1:
