@@ -167,9 +167,10 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
     return value
 
 
-@dataclasses.dataclass
 class Config:
-    """Base of every component config (a dataclass with strict loading)."""
+    """Base of every component config: subclasses are dataclasses with strict loading. The base is
+    not a dataclass itself, so that each config can be frozen (``@dataclass(frozen=True)``) where
+    nothing needs to change it after loading, and left mutable where something does."""
 
     #: Old key -> new key: accepted on load with a DeprecationWarning so that old files still load.
     renamed_keys: ClassVar[dict[str, str]] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import Any, Iterator
@@ -23,6 +24,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "atomic_write_json",
+    "replace_folder",
 ]
 
 
@@ -97,3 +99,23 @@ def atomic_write_json(path: str | os.PathLike, obj: Any, *, indent: int | None =
     """Replace ``path`` by ``obj`` as JSON atomically (``dumps`` goes to :func:`json.dumps`, e.g.
     ``default=str``, ``sort_keys=True``, ``ensure_ascii=False``)."""
     return atomic_write_text(path, json.dumps(obj, indent=indent, **dumps), fsync=fsync)
+
+
+def replace_folder(work: str | os.PathLike, final: str | os.PathLike) -> Path:
+    """Replace the folder ``final`` by the finished folder ``work`` (same parent file system): the
+    old folder is renamed aside first, so that at any moment ``final`` is either the old content or
+    the new one, never a mix; the old one is deleted at the end (put back if the rename fails)."""
+    work, final = Path(work), Path(final)
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.rename(final, old)
+    try:
+        os.rename(work, final)
+    except BaseException:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return final

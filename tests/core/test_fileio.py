@@ -37,3 +37,16 @@ def test_temporary_name_is_the_one_the_benchmark_runner_cleans_up(tmp_path):
     assert tmp.parent == tmp_path
     # pipeline/runner.py removes leftovers matching this pattern when a killed run resumes
     assert re.match(r"^\.(.+?)\.\d+(?:\.\d+)?\.tmp$", tmp.name).group(1) == "seq-1.txt"
+
+
+def test_replace_folder_swaps_whole_folders(tmp_path):
+    from reasoningtrack.fileio import replace_folder
+
+    final, work = tmp_path / "run", tmp_path / ".run.partial"
+    final.mkdir()
+    (final / "old.txt").write_text("old")
+    work.mkdir()
+    (work / "new.txt").write_text("new")
+    assert replace_folder(work, final) == final
+    assert [p.name for p in final.iterdir()] == ["new.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no work folder, no old copy left

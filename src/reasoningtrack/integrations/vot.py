@@ -56,7 +56,7 @@ log = logging.getLogger(__name__)
 _TRACK_ONLY_KEYS = ("input", "box", "video")
 
 
-@dataclass
+@dataclass(frozen=True)
 class VOTConfig(Config):
     """What the VOT integration runs; ``backbone``/``reasoner`` and their options are registry names
     and options exactly as for ``reasoningtrack track`` (``reasoner: none`` tracks without reasoning)."""

@@ -39,7 +39,7 @@ def _check_profile(name: str) -> None:
         raise ConfigError(f"profile: unknown profile {name!r}; valid profiles: {list(PROFILES)}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class IntervalConfig(Config):
     """Reason on frames ``every, 2*every, ...`` (0-based frame indices; frame 0 is the init frame)."""
 
@@ -50,7 +50,7 @@ class IntervalConfig(Config):
             raise ConfigError(f"schedule.interval.every must be >= 1, got {self.every}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class MotionConfig(Config):
     """The release's trigger: look every ``check_every`` frames; reason when the box changed.
 
@@ -78,7 +78,7 @@ class MotionConfig(Config):
 MotionGateConfig = MotionConfig
 
 
-@dataclass
+@dataclass(frozen=True)
 class ConfidenceConfig(Config):
     """Reason when the backbone's score falls below ``threshold`` or below ``(1 - drop_ratio)`` times
     a running reference (an exponential average of earlier scores with weight ``momentum`` on the
@@ -101,7 +101,7 @@ class ConfidenceConfig(Config):
             raise ConfigError(f"schedule.confidence.cooldown must be >= 0, got {self.cooldown}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ScheduleConfig(Config):
     """Which triggers ask the reasoner, and how they combine (``any``: one suffices; ``all``: every
     listed trigger must fire on the same frame). An empty ``triggers`` list never reasons."""
@@ -122,10 +122,10 @@ class ScheduleConfig(Config):
                 raise ConfigError(f"schedule.triggers: unknown trigger {name!r}; valid: {list(TRIGGER_NAMES)}")
             if key not in names:
                 names.append(key)
-        self.triggers = names
+        object.__setattr__(self, "triggers", names)  # normalised once, at load time
 
 
-@dataclass
+@dataclass(frozen=True)
 class PolicyConfig(Config):
     """How a reasoning answer changes the text the backbone uses.
 
@@ -156,7 +156,7 @@ class PolicyConfig(Config):
             raise ConfigError(f"policy.max_answer_chars must be >= 1, got {self.max_answer_chars}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TemplateConfig(Config):
     """Which image the reasoner compares with the current frame.
 
@@ -180,7 +180,7 @@ class TemplateConfig(Config):
             raise ConfigError(f"template.mark_thickness must be >= 1 pixel, got {self.mark_thickness}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class PipelineConfig(Config):
     """The whole ReasoningTracker loop.
 
@@ -201,7 +201,7 @@ class PipelineConfig(Config):
             raise ConfigError(f"timeout_s must be a finite number >= 0 (0: no timeout), got {self.timeout_s}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrackRunConfig(Config):
     """One ``reasoningtrack track`` run; saved as ``config.yaml`` beside its outputs and reloadable
     with ``--config`` (the input path is stored absolute)."""
@@ -229,7 +229,7 @@ class TrackRunConfig(Config):
             raise ConfigError(f"box must be 4 numbers x,y,w,h, got {self.box}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class BenchmarkConfig(Config):
     """One ``reasoningtrack benchmark`` configuration: what decides the results (saved as
     ``config.yaml``; a resumed run must match it). How the run is executed (workers, shard,

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..config import ConfigError
+from ..fileio import replace_folder
 from ..sequence_files import DESCRIPTION_NAMES, GROUND_TRUTH_NAMES, first_existing
 from ..specs import NO_REASONER, BackboneSpec, ReasonerSpec
 from .config import TrackRunConfig
@@ -115,21 +116,17 @@ def _partial_folder(final: Path) -> Path:
     return work
 
 
-def _move_into_place(work: Path, final: Path) -> None:
-    """Replace ``final`` by the finished ``work`` folder: the old folder is renamed aside first, so
-    that at any moment ``final`` is either the old run or the new one, never a mix."""
-    old = None
-    if final.exists():
-        old = final.with_name(f".{final.name}.old-{os.getpid()}")
-        os.rename(final, old)
-    try:
-        os.rename(work, final)
-    except BaseException:
-        if old is not None:
-            os.rename(old, final)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _video_writer(config: TrackRunConfig, path: Path, fps, total):
+    """The annotated video writer with the run's video options (``video_panel``, ``show_gt``)."""
+    truth = None
+    if config.show_gt:
+        found = find_groundtruth(config.input)
+        if found is not None:
+            from ..boxfiles import read_boxes
+
+            truth = read_boxes(found)
+    return AnnotatedVideoWriter(path, fps=fps, total_frames=total, panel=config.video_panel, ground_truth=truth,
+                                min_height=360 if config.video_panel else 0)
 
 
 def track_to_folder(
@@ -208,7 +205,7 @@ def track_to_folder(
         if video is not None:
             video.close()
         write_boxes(folder / "boxes.txt", np.asarray(boxes, dtype=np.float64).reshape(-1, 4))
-        _move_into_place(folder, final)
+        replace_folder(folder, final)
     except BaseException:
         if video is not None:
             video.abort()

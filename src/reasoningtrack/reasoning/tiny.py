@@ -11,7 +11,6 @@ paths, shapes, token accounting and batching are the real ones.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import tempfile
@@ -160,6 +159,51 @@ def build_tiny_qwen(
     repeats one token whatever it sees). ``tokenizer_corpus``: a text file (one text per line) or
     strings, added to a built-in corpus of task strings; ``min_pixels``/``max_pixels`` are the saved
     processor's defaults (small, for CPU speed)."""
+    mrope_section = _mrope_section(text_hidden, heads, kv_heads, vision_hidden, vision_heads)
+    import torch
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    tokenizer = _train_tokenizer(_read_corpus(tokenizer_corpus, seed), vocab_size)
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    config = _model_config(
+        ids,
+        len(tokenizer),
+        text=dict(
+            hidden_size=text_hidden,
+            intermediate_size=intermediate,
+            num_hidden_layers=layers,
+            num_attention_heads=heads,
+            num_key_value_heads=kv_heads,
+        ),
+        vision=dict(
+            depth=vision_depth,
+            hidden_size=vision_hidden,
+            intermediate_size=vision_intermediate,
+            num_heads=vision_heads,
+            patch_size=patch_size,
+        ),
+        mrope_section=mrope_section,
+        tie_word_embeddings=tie_word_embeddings,
+        init_std=init_std,
+    )
+    torch.manual_seed(seed)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    model.generation_config = _generation_config(ids)
+    processor = _processor(tokenizer, patch_size, min_pixels, max_pixels)
+    record = {
+        "built_by": "reasoningtrack.reasoning.tiny.build_tiny_qwen",
+        "seed": seed,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "vocab": len(tokenizer),
+    }
+    return _save(Path(out_dir), model, processor, record)
+
+
+_MERGE_SIZE = 2  # Qwen2.5-VL merges 2x2 patches into one token
+
+
+def _mrope_section(text_hidden: int, heads: int, kv_heads: int, vision_hidden: int, vision_heads: int) -> list[int]:
+    """Check the sizes against the architecture's constraints; the M-RoPE split of the head."""
     if text_hidden % heads:
         raise ValueError(f"text_hidden {text_hidden} must be divisible by heads {heads}")
     head_dim = text_hidden // heads
@@ -171,31 +215,19 @@ def build_tiny_qwen(
         raise ValueError("vision head size (vision_hidden / vision_heads) must be a multiple of 4")
     half = head_dim // 2
     spatial = 3 * half // 8  # Qwen2.5-VL splits its 64 rotary pairs 16/24/24 (time/height/width)
-    mrope_section = [half - 2 * spatial, spatial, spatial]
+    return [half - 2 * spatial, spatial, spatial]
 
-    import torch
-    from transformers import (
-        GenerationConfig,
-        Qwen2_5_VLConfig,
-        Qwen2_5_VLForConditionalGeneration,
-        Qwen2_5_VLProcessor,
-        Qwen2VLImageProcessor,
-        Qwen2VLVideoProcessor,
-    )
 
-    out_dir = Path(out_dir)
-    texts = _read_corpus(tokenizer_corpus, seed)
-    tokenizer = _train_tokenizer(texts, vocab_size)
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
-    merge_size = 2
-    config = Qwen2_5_VLConfig(
+def _model_config(ids: dict, vocab: int, *, text: dict, vision: dict, mrope_section: list[int],
+                  tie_word_embeddings: bool, init_std: float):
+    """A ``Qwen2_5_VLConfig`` whose special-token ids are the tokenizer's."""
+    from transformers import Qwen2_5_VLConfig
+
+    patch_size = vision["patch_size"]
+    return Qwen2_5_VLConfig(
         text_config=dict(
-            vocab_size=len(tokenizer),
-            hidden_size=text_hidden,
-            intermediate_size=intermediate,
-            num_hidden_layers=layers,
-            num_attention_heads=heads,
-            num_key_value_heads=kv_heads,
+            vocab_size=vocab,
+            **text,
             max_position_embeddings=4096,
             rope_parameters={"rope_type": "default", "rope_theta": 1000000.0, "mrope_section": mrope_section},
             bos_token_id=ids["<|endoftext|>"],
@@ -206,16 +238,12 @@ def build_tiny_qwen(
         ),
         vision_config=dict(
             initializer_range=init_std,
-            depth=vision_depth,
-            hidden_size=vision_hidden,
-            intermediate_size=vision_intermediate,
-            num_heads=vision_heads,
-            patch_size=patch_size,
-            spatial_merge_size=merge_size,
+            **vision,
+            spatial_merge_size=_MERGE_SIZE,
             temporal_patch_size=2,
-            window_size=patch_size * merge_size * 4,
-            out_hidden_size=text_hidden,
-            fullatt_block_indexes=[vision_depth - 1],
+            window_size=patch_size * _MERGE_SIZE * 4,
+            out_hidden_size=text["hidden_size"],
+            fullatt_block_indexes=[vision["depth"] - 1],
         ),
         image_token_id=ids["<|image_pad|>"],
         video_token_id=ids["<|video_pad|>"],
@@ -223,9 +251,12 @@ def build_tiny_qwen(
         vision_end_token_id=ids["<|vision_end|>"],
         tie_word_embeddings=tie_word_embeddings,
     )
-    torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
-    model.generation_config = GenerationConfig(
+
+
+def _generation_config(ids: dict):
+    from transformers import GenerationConfig
+
+    return GenerationConfig(
         bos_token_id=ids["<|endoftext|>"],
         eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]],
         pad_token_id=ids["<|endoftext|>"],
@@ -233,40 +264,33 @@ def build_tiny_qwen(
         temperature=1.0,
         top_p=1.0,
     )
-    image_processor = Qwen2VLImageProcessor(
-        patch_size=patch_size, merge_size=merge_size, temporal_patch_size=2, min_pixels=min_pixels, max_pixels=max_pixels
-    )
-    video_processor = Qwen2VLVideoProcessor(
-        patch_size=patch_size, merge_size=merge_size, temporal_patch_size=2, min_pixels=min_pixels, max_pixels=max_pixels
-    )
-    processor = Qwen2_5_VLProcessor(
-        image_processor=image_processor,
+
+
+def _processor(tokenizer, patch_size: int, min_pixels: int, max_pixels: int):
+    """The real Qwen2.5-VL processor around the tiny tokenizer (small image bounds for CPU speed)."""
+    from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+
+    sizes = dict(patch_size=patch_size, merge_size=_MERGE_SIZE, temporal_patch_size=2, min_pixels=min_pixels, max_pixels=max_pixels)
+    return Qwen2_5_VLProcessor(
+        image_processor=Qwen2VLImageProcessor(**sizes),
         tokenizer=tokenizer,
-        video_processor=video_processor,
+        video_processor=Qwen2VLVideoProcessor(**sizes),
         chat_template=chat_template(),
     )
+
+
+def _save(out_dir: Path, model, processor, record: dict) -> Path:
+    """Save into a staging folder beside ``out_dir`` that replaces it at the end."""
+    from ..fileio import replace_folder
+
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         model.save_pretrained(staging)
         processor.save_pretrained(staging)
-        (staging / "tiny_model.json").write_text(
-            json.dumps(
-                {
-                    "built_by": "reasoningtrack.reasoning.tiny.build_tiny_qwen",
-                    "seed": seed,
-                    "parameters": sum(p.numel() for p in model.parameters()),
-                    "vocab": len(tokenizer),
-                },
-                indent=2,
-            )
-        )
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-            os.replace(out_dir, old)
-            shutil.rmtree(old, ignore_errors=True)
+        (staging / "tiny_model.json").write_text(json.dumps(record, indent=2))
         staging.chmod(0o755)
-        os.replace(staging, out_dir)
+        replace_folder(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -11,6 +11,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ...fileio import replace_folder
 from ..base import DatasetError, Sequence
 from .rendering import draw_object, make_background
 from .simulation import Script, rng_for, simulate, visible_box
@@ -226,10 +227,7 @@ def write_sequence(seq: SyntheticSequence, folder: str | os.PathLike) -> Path:
         "facts": seq.facts,
     }
     (tmp / "events.json").write_text(json.dumps(meta, indent=1) + "\n")
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
-    return folder
+    return replace_folder(tmp, folder)
 
 
 def write_dataset(
