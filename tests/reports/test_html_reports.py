@@ -16,8 +16,6 @@ from reasoningtrack.cli import app
 from reasoningtrack.datasets.synthetic import WorldConfig, generate_sequence, write_sequence
 from reasoningtrack.reports import find_reports
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 SEQ = "synth-test-0009"
 
 
@@ -55,69 +53,45 @@ def test_shipped_quickstart_runs_end_to_end_and_the_text_changes_the_backbone(qu
     assert find_reports(quickstart) == [quickstart / "report.html"]
 
 
-def _browser():
-    if not CHROMIUM.is_file():
-        pytest.skip("Debian chromium not installed at /usr/bin/chromium (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright()
-
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
-def _check_report(path: Path, run_index: int, shot: str) -> str:
+def _check_report(page, path: Path, run_index: int, shot: str) -> str:
     """Open the report offline, check the table and charts, click a reasoning marker; returns the
-    event panel's text. Saves a screenshot under tests/artifacts/."""
-    with _browser() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 1000})
-            errors: list[str] = []
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
-            page.goto(path.as_uri())
-            page.wait_for_selector("#success .main-svg", timeout=30000)
-            assert page.locator("#metrics tr.run").count() >= 1
-            assert page.locator("#success .scatterlayer .trace").count() >= 1  # curves drawn
-            page.select_option("#runsel", str(run_index))
-            page.locator("tr.seq").first.click()
-            page.wait_for_selector("#timeline .main-svg", timeout=30000)
-            markers = page.locator("#timeline .scatterlayer .trace:last-child path.point")
-            assert markers.count() >= 1
-            marker = markers.nth(min(2, markers.count() - 1))
-            marker.scroll_into_view_if_needed()
-            box = marker.bounding_box()
-            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            page.mouse.down()
-            page.mouse.up()
-            page.wait_for_function("document.querySelector('#event .think') !== null", timeout=10000)
-            text = page.inner_text("#event")
-            assert page.locator("#event img").count() >= 1  # the frames the reasoner saw
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
-            assert errors == [] and requests == []
-            return text
-        finally:
-            browser.close()
+    event panel's text. Saves a screenshot under test-artifacts/reports/."""
+    page.goto(path.as_uri())
+    page.wait_for_selector("#success .main-svg", timeout=30000)
+    assert page.locator("#metrics tr.run").count() >= 1
+    assert page.locator("#success .scatterlayer .trace").count() >= 1  # curves drawn
+    page.select_option("#runsel", str(run_index))
+    page.locator("tr.seq").first.click()
+    page.wait_for_selector("#timeline .main-svg", timeout=30000)
+    markers = page.locator("#timeline .scatterlayer .trace:last-child path.point")
+    assert markers.count() >= 1
+    marker = markers.nth(min(2, markers.count() - 1))
+    marker.scroll_into_view_if_needed()
+    box = marker.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.up()
+    page.wait_for_function("document.querySelector('#event .think') !== null", timeout=10000)
+    text = page.inner_text("#event")
+    assert page.locator("#event img").count() >= 1  # the frames the reasoner saw
+    page.screenshot(path=str(page.artifacts / shot), full_page=True)
+    assert page.errors == [] and page.requests == []
+    return text
 
 
-def test_experiment_report_opens_offline_and_a_marker_shows_the_think_text(quickstart):
+def test_experiment_report_opens_offline_and_a_marker_shows_the_think_text(quickstart, page):
     html = (quickstart / "report.html").read_text()
     assert not re.search(r"<script[^>]+src=", html)  # every script inline; requests are checked in the browser
     assert len(html) < 7_000_000
-    text = _check_report(quickstart / "report.html", 1, "experiment-report.png")
+    text = _check_report(page, quickstart / "report.html", 1, "experiment-report.png")
     events = [json.loads(line) for line in (quickstart / "variants" / "reasoning-on" / "reasoning" / f"{SEQ}.jsonl").read_text().splitlines()]
     assert "think:" in text and any(e["think"][:60] in text for e in events)
 
 
-def test_benchmark_report_of_a_variant_folder(quickstart, tmp_path):
+def test_benchmark_report_of_a_variant_folder(quickstart, tmp_path, page):
     folder = tmp_path / "bench"
     shutil.copytree(quickstart / "variants" / "reasoning-on", folder)
     result = CliRunner().invoke(app, ["report", str(folder)])
     assert result.exit_code == 0, result.output
-    text = _check_report(folder / "report.html", 0, "benchmark-report.png")
+    text = _check_report(page, folder / "report.html", 0, "benchmark-report.png")
     assert "decision:" in text and "text after:" in text
