@@ -25,6 +25,7 @@ __all__ = [
     "atomic_write_text",
     "atomic_write_json",
     "replace_folder",
+    "jsonable",
 ]
 
 
@@ -93,6 +94,20 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, fsync: bool = True)
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
     return Path(path)
+
+
+def jsonable(value: Any) -> Any:
+    """``json.dumps(..., default=jsonable)``: numpy scalars and arrays as numbers and lists, paths
+    as strings; anything else is an error (a report never holds a silently stringified object)."""
+    import numpy as np
+
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def atomic_write_json(path: str | os.PathLike, obj: Any, *, indent: int | None = 2, fsync: bool = True, **dumps: Any) -> Path:

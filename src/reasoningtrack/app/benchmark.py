@@ -7,12 +7,9 @@ scores result folders and knows nothing of runs. Joining the two is the command'
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import numpy as np
 
 from ..evaluation import evaluate_trackers
-from ..fileio import atomic_write_text
+from ..fileio import atomic_write_text, jsonable
 from ..pipeline.runner import BenchmarkRunner, load_dataset
 
 __all__ = ["evaluate_run", "REPORT_FILE"]
@@ -30,15 +27,5 @@ def evaluate_run(runner: BenchmarkRunner) -> dict:
     report = evaluate_trackers(dataset.select(names), folders, benchmark=config.dataset)
     payload = {"dataset": config.dataset, "split": config.split, **report.to_dict(), "sequences": report.sequences}
     payload["reasoning"] = runner.reasoning_counts(names)
-    atomic_write_text(runner.output / REPORT_FILE, json.dumps(payload, indent=1, default=_jsonable) + "\n")
+    atomic_write_text(runner.output / REPORT_FILE, json.dumps(payload, indent=1, default=jsonable) + "\n")
     return payload
-
-
-def _jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to {REPORT_FILE}")

@@ -187,13 +187,3 @@ def differing_keys(configs: list[dict]) -> list[str]:
     for f in flat:
         keys += [k for k in f if k not in keys]
     return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
-
-
-def jsonable(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")

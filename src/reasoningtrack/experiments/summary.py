@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from . import Variant
-from .runs import BenchmarkRun, evaluate_runs, jsonable, load_run
+from ..fileio import jsonable
+from .runs import BenchmarkRun, evaluate_runs, load_run
 
 __all__ = ["build_summary", "write_summary", "summary_table", "plot_summary"]
 

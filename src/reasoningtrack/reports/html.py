@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from ..config import ConfigError, load_yaml
-from ..experiments.runs import BenchmarkRun, evaluate_runs, find_runs, jsonable, read_scores
+from ..experiments.runs import BenchmarkRun, evaluate_runs, find_runs, read_scores
+from ..fileio import jsonable
 from . import REPORT_NAME
 
 __all__ = ["write_benchmark_report", "write_experiment_report", "write_comparison_report", "build_report_data", "render"]
