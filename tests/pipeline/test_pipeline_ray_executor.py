@@ -22,6 +22,7 @@ from reasoningtrack.pipeline.runner import BenchmarkRunner
 from pipeline_fakes import SYNTHETIC_SEQUENCES as SEQUENCES
 
 ray = pytest.importorskip("ray")
+pytestmark = pytest.mark.slow  # a Ray instance takes 5-20 s to start here
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -84,6 +84,7 @@ def _relative_weight_difference(base: Path, one: Path, two: Path) -> float:
     return (differ / moved) ** 0.5
 
 
+@pytest.mark.slow
 def test_sft_in_two_processes_matches_one_process_with_the_same_global_batch(toy):
     root, model = toy
     common = ["data", "--model", str(model), "--prompt", "toy.yaml", "--full", "--max-steps", "2",
@@ -98,6 +99,7 @@ def test_sft_in_two_processes_matches_one_process_with_the_same_global_batch(toy
     assert _relative_weight_difference(model, one["dir"], two["dir"]) < 0.25
 
 
+@pytest.mark.slow
 def test_grpo_runs_in_a_two_process_gloo_world(toy):
     root, model = toy
     run = _train(root, ["grpo", "data", "--model", str(model), "--output-dir", "grpo2", "--prompt", "toy.yaml", "--lora",
