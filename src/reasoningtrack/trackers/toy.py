@@ -36,6 +36,10 @@ _MIN_PIXELS = 12
 #: Overlap with the previous box that counts as the same object when following (frame-to-frame
 #: motion is a few pixels; a background patch of some colour rarely overlaps this much).
 _FOLLOW_IOU = 0.3
+#: Lost frames after which following by shape stops and only the text's colour finds the target
+#: again (a short gap, e.g. the few frames of a colour blend, keeps continuity; a target that left
+#: the view must be re-detected by what the text says).
+_FOLLOW_GAP = 5
 
 
 class ToyBackbone(Backbone):
@@ -67,11 +71,13 @@ class ToyBackbone(Backbone):
         self._text: str | None = None
         self._ready = False
         self._last: np.ndarray | None = None
+        self._lost_for = 0
 
     def initialize(self, frame, box, text=None):
         self._text = text or ""
         self._ready = True
         self._last = np.asarray(box, dtype=np.float64).reshape(4)
+        self._lost_for = 0
 
     def set_text(self, text):
         self._text = text or ""
@@ -128,7 +134,7 @@ class ToyBackbone(Backbone):
 
     def _follow_candidates(self, frame, colour, wanted) -> list[np.ndarray]:
         """Blobs of the named shape, any other known colour, overlapping the previous box."""
-        if self._last is None:
+        if self._last is None or self._lost_for > _FOLLOW_GAP:
             return []
         return [box for name, rgb in self.palette.items() if name != colour
                 for box, fill in self._blobs(frame, rgb) if wanted(fill) and self._overlaps(box)]
@@ -150,14 +156,15 @@ class ToyBackbone(Backbone):
             near = [b for b in found if self._overlaps(b)]
             found = near or (found if not self._follow_candidates(frame, colour, wanted) else [])
         if found:
-            self._last = self._closest(found)
+            self._last, self._lost_for = self._closest(found), 0
             return Prediction(self._last.copy(), 1.0)
         if self.follow:
             near = self._follow_candidates(frame, colour, wanted)
             if near:
-                self._last = self._closest(near)
+                self._last, self._lost_for = self._closest(near), 0
                 return Prediction(self._last.copy(), 0.5)
-        return lost  # the previous box is kept: continuity resumes after a colour blend or a gap
+        self._lost_for += 1
+        return lost  # the previous box is kept: continuity resumes after a short gap (a colour blend)
 
 
 def build_toy_backbone(**options) -> ToyBackbone:
