@@ -68,7 +68,7 @@ def demo_url(tmp_path_factory):
     (reports / "bench-a").mkdir()
     (reports / "bench-a" / "report.html").write_text("<html><body>bench-a report</body></html>")
     config = DemoConfig(port=free_port(), runs_dir=str(tmp_path_factory.mktemp("demo-runs")), concurrency=2,
-                        max_upload_mb=5, max_frames=400, reports_dir=str(reports))
+                        max_upload_mb=5, max_frames=400, reports_dir=str(reports), synthetic_frames=60)
     server, blocks, url = launch(config, block=False)
     try:
         yield url, server
@@ -102,10 +102,12 @@ def read_zip_run(path: Path, into: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def track_boxes(crossing_clip, tmp_path_factory):
-    """``track_boxes(box)``: the boxes ``reasoningtrack track`` (a real process) writes for the clip
-    from ``box`` with csrt, the heuristic reasoner every 10 frames and the test description."""
-    import subprocess
-    import sys
+    """``track_boxes(box)``: the boxes the ``reasoningtrack track`` command writes for the clip from
+    ``box`` with csrt, the heuristic reasoner every 10 frames and the test description (the real
+    command, invoked in this process to save an interpreter start)."""
+    from typer.testing import CliRunner
+
+    from reasoningtrack.cli import app
 
     cache: dict = {}
     track_configs: dict = {}
@@ -113,18 +115,14 @@ def track_boxes(crossing_clip, tmp_path_factory):
     def run(box) -> np.ndarray:
         key = ",".join(f"{float(v):g}" for v in box)
         if key not in cache:
-            out = tmp_path_factory.mktemp("track")
-            done = subprocess.run(
-                [sys.executable, "-m", "reasoningtrack.cli", "track", str(crossing_clip), "--box", key, "--text", CROSSING_TEXT,
-                 "--backbone", "csrt", "--reasoner", "heuristic", "--schedule", "interval", "--interval", "10",
-                 "--no-video", "--output", str(out / "run")],
-                capture_output=True, text=True, timeout=180,
-            )
-            assert done.returncode == 0, done.stderr
-            cache[key] = np.loadtxt(out / "run" / "boxes.txt", delimiter=",")
-            track_configs[key] = yaml.safe_load((out / "run" / "config.yaml").read_text())
+            out = tmp_path_factory.mktemp("track") / "run"
+            result = CliRunner().invoke(app, [
+                "track", str(crossing_clip), "--box", key, "--text", CROSSING_TEXT, "--backbone", "csrt",
+                "--reasoner", "heuristic", "--schedule", "interval", "--interval", "10", "--no-video", "--output", str(out)])
+            assert result.exit_code == 0, result.output
+            cache[key] = np.loadtxt(out / "boxes.txt", delimiter=",")
+            track_configs[key] = yaml.safe_load((out / "config.yaml").read_text())
         return cache[key]
 
     run.configs = track_configs  # box key -> the config.yaml that track wrote
-
     return run

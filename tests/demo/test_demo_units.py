@@ -176,3 +176,32 @@ def test_an_exposed_server_reads_datasets_only_under_its_data_root(shared_data, 
     assert update["choices"] == [] and "offers no datasets" in status
     fixed = DemoServer(DemoConfig(host="0.0.0.0", runs_dir=str(tmp_path / "c"), data_root=root))
     assert "Crossing" in fixed.list_dataset("folder", "/etc")[0]["choices"]  # the visitor's root is ignored
+
+
+def test_the_demo_command_serves_the_page_on_loopback(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "reasoningtrack.cli", "demo", "--port", str(port), "--runs", str(tmp_path / "runs")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline, page = time.monotonic() + 90, None
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert page is not None and "ReasoningTrack demo" in page, proc.poll()
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=30)[0]
+    assert "warning" not in output.lower()  # loopback: nothing exposed, nothing to warn about

@@ -176,7 +176,7 @@ class DemoServer:
         session = self.session(request)
         try:
             with self._synthetic_lock:  # shared by all sessions: a seed is generated once per process
-                prepared = prepare_synthetic(int(seed or 0), self.runs_dir / ".synthetic")
+                prepared = prepare_synthetic(int(seed or 0), self.runs_dir / ".synthetic", frames=self.config.synthetic_frames)
         except (InputError, ValueError, TypeError) as exc:
             return self._failed(session, str(exc))
         return self._loaded(session, prepared)
@@ -342,17 +342,17 @@ class DemoServer:
                     "<code>report.html</code>).</p>")
         if not self.reports_dir.is_dir():
             return f"<p>{escape(str(self.reports_dir))} does not exist.</p>"
-        try:
-            from ..reports import find_reports
-        except ImportError:  # the reports package is optional here: look for the files themselves
-            def find_reports(root):
-                return sorted(Path(root).rglob("report.html"))
+        import time
+
+        from ..reports import find_reports
+
         found = [Path(p).resolve() for p in find_reports(self.reports_dir)]
         if not found:
             return f"<p>No report.html under {escape(str(self.reports_dir))} yet.</p>"
         rows = "".join(
             f'<li><a href="/gradio_api/file={escape(str(p))}" target="_blank" rel="noopener">'
-            f"{escape(str(p.parent.relative_to(self.reports_dir)) if p.is_relative_to(self.reports_dir) else str(p))}</a></li>"
+            f"{escape(str(p.parent.relative_to(self.reports_dir)) if p.is_relative_to(self.reports_dir) else str(p))}</a>"
+            f" <small>({time.strftime('%Y-%m-%d %H:%M', time.localtime(p.stat().st_mtime))})</small></li>"
             for p in found
         )
         return f'<ul class="rt-reports">{rows}</ul>'

@@ -31,7 +31,8 @@ class DemoConfig(Config):
     temporary folder. ``reports_dir``: where finished benchmarks' and experiments' report.html are
     looked for (the Reports tab); empty: no tab content. ``max_upload_mb`` and ``max_frames`` bound
     what one visitor can make the server decode. ``concurrency``: runs at once (the queue holds the
-    others, in order).
+    others, in order). ``stream_fps``: how often the page shows the newest frame (our choice, 10:
+    smooth to watch, cheap for the browser). ``synthetic_frames``: length of a generated sequence.
     """
 
     host: str = "127.0.0.1"
@@ -50,6 +51,7 @@ class DemoConfig(Config):
     concurrency: int = 2
     lock_models: bool = False
     stream_fps: float = 10.0
+    synthetic_frames: int = 120
 
     def __post_init__(self):
         if not 0 <= self.port <= 65535:
@@ -60,6 +62,8 @@ class DemoConfig(Config):
             raise ConfigError(f"max_frames must be at least 2, got {self.max_frames}")
         if self.concurrency < 1:
             raise ConfigError(f"concurrency must be at least 1, got {self.concurrency}")
+        if self.synthetic_frames < 20:
+            raise ConfigError(f"synthetic_frames must be at least 20, got {self.synthetic_frames}")
         if self.stream_fps <= 0:
             raise ConfigError(f"stream_fps must be positive, got {self.stream_fps}")
 
