@@ -376,3 +376,4 @@ def test_second_process_is_refused_and_shared_processes_split_the_work(world, tm
     assert pids <= {p.pid for p in both} and len(list((shared / "timings").glob("*.json"))) == SEQUENCES
     assert all(rows(shared / "results" / f"{n}.txt") == FRAMES for n in names_of(world))
     assert not list((shared / ".claims").glob("*")) and not (shared / ".lock").exists()
+    assert (shared / "report.json").is_file()  # the last of the two to end evaluated

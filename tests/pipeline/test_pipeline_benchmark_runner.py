@@ -212,3 +212,36 @@ def test_a_bad_component_option_stops_the_run_with_its_message(synthetic_root, t
     assert result.exit_code == 2
     assert "bogus" in result.output and "Traceback" not in result.output
     assert not (out / "failures.json").exists()
+
+
+def test_a_shared_run_counts_what_another_process_finished_meanwhile(synthetic_root, tmp_path):
+    """The last of several --shared processes to end evaluates: a sequence found claimed by another
+    process when this one reached it counts as complete once that process has finished it."""
+    from reasoningtrack.pipeline.config import BenchmarkConfig
+    from reasoningtrack.pipeline.locks import SequenceClaims, holder_info
+    from reasoningtrack.pipeline.runner import BenchmarkRunner
+
+    out, stash = tmp_path / "run", tmp_path / "stash"
+    assert CliRunner().invoke(app, bench_args(synthetic_root, out, "--no-eval")).exit_code == 0
+    names = names_of(synthetic_root)
+    other, alone = names[0], names[1]
+    for path in [p for p in out.rglob(f"{other}.*") if p.is_file()] + [p for p in out.rglob(f"{alone}.*") if p.is_file()]:
+        target = stash / path.relative_to(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        path.rename(target)
+    claims = SequenceClaims(out)  # a live process of another machine holds both
+    for name in (other, alone):
+        claims.path(name).write_text(json.dumps({**holder_info(), "pid": 1, "node": "another-boot:1"}))
+
+    def finish_other(outcome, done, total):  # ... and finishes `other` while this process still runs
+        if outcome.name == other:
+            for path in [p for p in stash.rglob(f"{other}.*") if p.is_file()]:
+                path.rename(out / path.relative_to(stash))
+            claims.path(other).unlink()
+
+    runner = BenchmarkRunner(BenchmarkConfig.from_yaml(out / "config.yaml"), out, shared=True, evaluate=False)
+    runner.on_outcome = finish_other
+    outcomes = {o.name: o for o in runner.run()}
+    assert outcomes[other].ok and outcomes[other].skipped and outcomes[other].elsewhere is None
+    assert outcomes[alone].elsewhere and "pid 1" in outcomes[alone].elsewhere  # still running: not counted
+    assert sum(o.skipped and not o.elsewhere for o in outcomes.values()) == SEQUENCES - 1
