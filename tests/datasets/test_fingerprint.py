@@ -32,3 +32,8 @@ def test_fingerprint_follows_names_and_ground_truth_not_number_formatting(tmp_pa
     lines[3] = ",".join(str(v + 1.0) for v in values)  # one box changed
     gt.write_text("\n".join(lines) + "\n")
     assert fingerprint(copy) != first
+
+    shutil.rmtree(copy)
+    shutil.copytree(root, copy)
+    (copy / "test" / names[1] / "language.txt").write_text("another target altogether\n")  # the text input changed
+    assert fingerprint(copy) != first

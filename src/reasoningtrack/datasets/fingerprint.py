@@ -4,8 +4,9 @@ another folder).
 
 What it covers: the sequence names in order and, per sequence, the number of ground-truth rows and
 a SHA-256 of the ground-truth boxes as read (float64, so the same annotations written with other
-number formatting give the same fingerprint). Frames are not hashed (too costly for a check run
-at every start); a changed annotation, a missing, added or renamed sequence all change it.
+number formatting give the same fingerprint) and of the description (the tracker's text input:
+another sentence gives other results). Frames are not hashed (too costly for a check run at every
+start); a changed annotation or description, a missing, added or renamed sequence all change it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ def dataset_fingerprint(dataset, names: list[str]) -> str:
     """``"sha256:<hex>"`` over ``names`` of ``dataset`` (see the module docstring)."""
     total = hashlib.sha256()
     for name in names:
-        boxes = np.ascontiguousarray(np.asarray(dataset.load(name).ground_truth, dtype=np.float64))
+        sequence = dataset.load(name)
+        boxes = np.ascontiguousarray(np.asarray(sequence.ground_truth, dtype=np.float64))
         digest = hashlib.sha256(boxes.tobytes()).hexdigest()
-        total.update(f"{name}\t{boxes.shape[0]}\t{digest}\n".encode("utf-8"))
+        text = hashlib.sha256((sequence.description or "").strip().encode("utf-8")).hexdigest()
+        total.update(f"{name}\t{boxes.shape[0]}\t{digest}\t{text}\n".encode("utf-8"))
     return f"sha256:{total.hexdigest()}"

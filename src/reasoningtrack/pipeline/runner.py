@@ -452,8 +452,8 @@ class BenchmarkRunner:
                 keys = sorted(k for k in set(saved) | set(mine) if saved.get(k) != mine.get(k))
                 if keys == ["dataset_fingerprint"]:
                     raise ConfigError(
-                        f"{self.output} holds results of other data: {self.config.root} no longer holds the sequences "
-                        f"and ground truth these results were made from (dataset fingerprint {str(saved.get(keys[0]))[:19]} "
+                        f"{self.output} holds results of other data: {self.config.root} no longer holds the sequences, "
+                        f"ground truth and descriptions these results were made from (dataset fingerprint {str(saved.get(keys[0]))[:19]} "
                         f"!= {mine[keys[0]][:19]}); use another --output"
                     )
                 raise ConfigError(
