@@ -35,6 +35,14 @@ def one_line_error(code: int, out: str, err: str, expected_code: int, *needles: 
     return lines[0]
 
 
+def run_many(run_cli, *calls) -> list[tuple[int, str, str]]:
+    """Independent CLI runs at once (each is mostly interpreter start-up and imports)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: run_cli(*call) if isinstance(call, tuple) else run_cli(call), calls))
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -64,10 +72,8 @@ def test_outputs_of_the_wrong_kind_are_one_line_errors_and_untouched(world, tmp_
     taken = tmp_path / "taken.txt"
     taken.write_text("keep me\n")
     imgs = world / "test" / SEQ / "imgs"
-    one_line_error(*run_cli(_track(imgs, taken)), 2, "is a file, not a folder")
     bench = ["benchmark", "--dataset", "synthetic", "--root", str(world), "--backbone", "csrt", "--reasoner", "static",
              "-o", str(taken)]
-    one_line_error(*run_cli(bench), 2, "is a file, not a folder")
     results = tmp_path / "results"
     results.mkdir()
     for name in (world / "test.txt").read_text().split():
@@ -75,8 +81,12 @@ def test_outputs_of_the_wrong_kind_are_one_line_errors_and_untouched(world, tmp_
     folder = tmp_path / "a-folder"
     (folder / "inside").mkdir(parents=True)
     evaluate = ["evaluate", "-d", "synthetic", "-r", str(world), "--results", f"A={results}"]
-    one_line_error(*run_cli(evaluate + ["--json", str(folder)]), 2, "--json", "is a folder; give a file name")
-    one_line_error(*run_cli(evaluate + ["--plots", str(taken)]), 2, "--plots", "is a file; give a folder")
+    track, benchmark, json_folder, plots_file = run_many(
+        run_cli, _track(imgs, taken), bench, evaluate + ["--json", str(folder)], evaluate + ["--plots", str(taken)])
+    one_line_error(*track, 2, "is a file, not a folder")
+    one_line_error(*benchmark, 2, "is a file, not a folder")
+    one_line_error(*json_folder, 2, "--json", "is a folder; give a file name")
+    one_line_error(*plots_file, 2, "--plots", "is a file; give a folder")
     assert taken.read_text() == "keep me\n" and [p.name for p in folder.iterdir()] == ["inside"]
 
 
@@ -211,18 +221,19 @@ class _Answers(BaseHTTPRequestHandler):
 
 def test_nan_settings_are_refused_and_control_characters_never_tracked(world, tmp_path, run_cli):
     imgs = world / "test" / SEQ / "imgs"
-    one_line_error(*run_cli(_track(imgs, tmp_path / "a", "--timeout", "nan")), 2, "timeout_s", "finite number")
-    one_line_error(*run_cli(_track(imgs, tmp_path / "b", "--set", "pipeline.template.mark_color=[0,300,0]")), 2,
-                   "mark_color must be three integers R,G,B in 0..255")
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         out = tmp_path / "c"
         args = ["track", str(imgs), "--backbone", "csrt", "--no-video", "-o", str(out), "--interval", "10",
                 "--reasoner", "openai", "--base-url", f"http://127.0.0.1:{server.server_address[1]}/v1", "--model", "stub"]
-        code, stdout, stderr = run_cli(args)
+        nan, colour, (code, stdout, stderr) = run_many(
+            run_cli, _track(imgs, tmp_path / "a", "--timeout", "nan"),
+            _track(imgs, tmp_path / "b", "--set", "pipeline.template.mark_color=[0,300,0]"), args)
     finally:
         server.shutdown()
+    one_line_error(*nan, 2, "timeout_s", "finite number")
+    one_line_error(*colour, 2, "mark_color must be three integers R,G,B in 0..255")
     events = [json.loads(line) for line in (out / "reasoning.jsonl").read_text().splitlines()]
     calls = [e for e in events if e.get("status") not in (None, "dropped")]
     assert calls and all(e["status"] == "unusable" and "U+0000" in e["error"] for e in calls), events
@@ -251,21 +262,22 @@ def test_qwen_with_an_unreachable_hub_fails_at_once(world, tmp_path, run_cli):
 
 
 def test_small_items_say_what_to_do(world, shared_data, tmp_path, run_cli):
-    # data build with the release's gaps on 24-frame sequences: which options fit
-    one_line_error(*run_cli(["data", "build", "-d", "synthetic", "-r", str(world), "--split", "test",
-                             "-o", str(tmp_path / "samples")]), 1, "no pairs could be drawn", "--min-gap 3 --max-gap 12")
-    assert not (tmp_path / "samples").exists()
-    # an interrupted data synth: incomplete, with the command that finishes it
-    half = tmp_path / "half"
+    half = tmp_path / "half"  # what an interrupted data synth leaves
     shutil.copytree(world, half)
     shutil.rmtree(half / "test" / "synth-test-0001")
     (half / "test.txt").unlink()
-    one_line_error(*run_cli(["data", "info", "-d", "synthetic", "-r", str(half)]), 1,
-                   "incomplete synthetic dataset", "1 of 2 sequences", "data synth --output")
-    # a DUTrack option typo lists every valid option, loading and test-time ones
     ref = shared_data / "dutrack-reference"
-    line = one_line_error(*run_cli(["track", str(world / "test" / SEQ / "imgs"), "--backbone", "dutrack",
-                                    "--checkpoint", str(ref / "tiny_state_dict.pt"), "--backbone-opt", "hanning_window=0",
-                                    "--reasoner", "static", "--no-video", "-o", str(tmp_path / "d")]),
-                          2, "unknown option(s) ['hanning_window']")
+    build, info, typo = run_many(
+        run_cli,
+        ["data", "build", "-d", "synthetic", "-r", str(world), "--split", "test", "-o", str(tmp_path / "samples")],
+        ["data", "info", "-d", "synthetic", "-r", str(half)],
+        ["track", str(world / "test" / SEQ / "imgs"), "--backbone", "dutrack", "--checkpoint", str(ref / "tiny_state_dict.pt"),
+         "--backbone-opt", "hanning_window=0", "--reasoner", "static", "--no-video", "-o", str(tmp_path / "d")])
+    # data build with the release's gaps on 24-frame sequences: which options fit
+    one_line_error(*build, 1, "no pairs could be drawn", "--min-gap 3 --max-gap 12")
+    assert not (tmp_path / "samples").exists()
+    # an interrupted data synth: incomplete, with the command that finishes it
+    one_line_error(*info, 1, "incomplete synthetic dataset", "1 of 2 sequences", "data synth --output")
+    # a DUTrack option typo lists every valid option, loading and test-time ones
+    line = one_line_error(*typo, 2, "unknown option(s) ['hanning_window']")
     assert "'vocab'" in line and "'hanning'" in line and "'search_factor'" in line
