@@ -234,3 +234,9 @@ def test_paper_profile_is_the_dataclass_default():
     release = PipelineConfig.from_dict(load_profile("release")["pipeline"])
     assert release.schedule.triggers == ["motion"] and release.schedule.motion.check_every == 10
     assert release.policy.kind == "initial" and release.policy.on_failure == "revert"
+
+
+def test_every_profile_is_described_for_list_profiles():
+    from reasoningtrack.profiles import ABOUT, PROFILES
+
+    assert set(ABOUT) == set(PROFILES) and all(ABOUT[name].strip() for name in PROFILES)

@@ -15,10 +15,15 @@ import yaml
 
 from ..config import ConfigError, deep_merge
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "SECTIONS", "load_profile", "run_layer", "apply_profile"]
+__all__ = ["PROFILES", "DEFAULT_PROFILE", "ABOUT", "SECTIONS", "load_profile", "run_layer", "apply_profile"]
 
 PROFILES = ("release", "paper")
 DEFAULT_PROFILE = "paper"
+#: One line per profile for `reasoningtrack list profiles` (docs/fidelity.md has the rule-by-rule table).
+ABOUT = {
+    "release": "the public release's code, rule for rule (motion gate, its prompt, parser, rewards 0.1/0.1/0/0.15)",
+    "paper": "the release's rules plus what the paper states: interval u = 100, IoU reward on",
+}
 SECTIONS = ("pipeline", "reasoner", "data", "sft", "grpo")
 
 
