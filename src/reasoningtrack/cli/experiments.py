@@ -49,10 +49,16 @@ def experiment(
         console.print(f"[bold]variant {index + 1}/{total}[/] {escape(variant.name)}", highlight=False)
 
     runner.on_variant = on_variant
+    from ..pipeline.signals import Terminated, exit_code
+
     try:
         outcomes = runner.run()
     except user_errors() as exc:
         fail(str(exc))
+    except Terminated as exc:  # SIGTERM/SIGHUP: finished variants and sequences are kept
+        console.print(f"[bold red]{exc}:[/] finished variants and sequences are kept in {runner.output}; "
+                      "rerun the same command to resume", highlight=False)
+        raise typer.Exit(exit_code(exc.signum))
     statuses = {o.name: {"status": "done" if o.status in ("done", "skipped") else o.status, "error": o.error} for o in outcomes}
     try:
         summary, report = build_summary(spec.source, spec.about, runner.variants, runner.variant_dir, statuses)

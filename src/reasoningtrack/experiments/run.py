@@ -68,7 +68,7 @@ class ExperimentRunner:
     def prepare_output(self) -> None:
         """Save the experiment as run. A changed file is fine (a variant added to the grid, a failed
         variant fixed): each variant folder checks its own configuration when it is resumed."""
-        from ..evaluation.results import write_text_atomic
+        from ..fileio import atomic_write_text as write_text_atomic
 
         self.output.mkdir(parents=True, exist_ok=True)
         write_text_atomic(self.output / "experiment.yaml", dump_yaml(self.experiment.to_dict()))

@@ -57,7 +57,7 @@ def build_summary(experiment_source: str, about: str, variants: list[Variant], f
 
 
 def write_summary(summary: dict, output: Path) -> list[Path]:
-    from ..evaluation.results import write_text_atomic
+    from ..fileio import atomic_write_text as write_text_atomic
 
     written = [write_text_atomic(output / "summary.json", json.dumps(summary, indent=1, default=jsonable) + "\n")]
     buf = io.StringIO()

@@ -79,7 +79,7 @@ def comparison_table(comparison: Comparison):
 
 
 def write_comparison_csv(comparison: Comparison, path) -> Path:
-    from ..evaluation.results import write_text_atomic
+    from ..fileio import atomic_write_text as write_text_atomic
 
     buf = io.StringIO()
     rows = comparison.rows()

@@ -164,7 +164,7 @@ def render(data: dict) -> str:
 
 
 def _write(path: Path, text: str) -> Path:
-    from ..evaluation.results import write_text_atomic
+    from ..fileio import atomic_write_text as write_text_atomic
 
     return write_text_atomic(path, text)
 
