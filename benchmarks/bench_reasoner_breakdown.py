@@ -89,7 +89,7 @@ def main() -> None:
                 vis = []
                 for n in answers:
                     r = reasoner
-                    r.config.max_new_tokens = r.config.min_new_tokens = n  # read at every call
+                    r.config = r.config.replace(max_new_tokens=n, min_new_tokens=n)  # configs are frozen; read at every call
                     r.reason_batch([request])  # warm-up (first-call allocations)
                     tower = _visual(r.model)
                     marks: list[float] = []

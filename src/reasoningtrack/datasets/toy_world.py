@@ -32,7 +32,7 @@ FILL = {"square": 1.0, "circle": np.pi / 4, "triangle": 0.5}
 _BACKGROUND = (60, 60, 60)
 
 
-@dataclass
+@dataclass(frozen=True)
 class ToyConfig(Config):
     """Size of the world. The trial notes that worked on a 2-core CPU: 56 px frames, 6 colours x 3
     shapes, colour change with p = 0.5, targets about half the frame."""

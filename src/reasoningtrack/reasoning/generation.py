@@ -21,7 +21,7 @@ RELEASE_MIN_PIXELS = 244 * 244
 RELEASE_MAX_PIXELS = 512 * 512
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationConfig(Config):
     prompt: str = DEFAULT_PROMPT
     """Built-in preset name (``reasoningtrack``, ``release``) or a prompt YAML file."""
@@ -55,7 +55,7 @@ class GenerationConfig(Config):
         if not 0 < self.top_p <= 1:
             raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.min_pixels == RELEASE_MIN_PIXELS and self.max_pixels and self.max_pixels < RELEASE_MIN_PIXELS:
-            self.min_pixels = self.max_pixels  # the default minimum never contradicts a smaller cap
+            object.__setattr__(self, "min_pixels", self.max_pixels)  # the default minimum never contradicts a smaller cap
         for name in ("min_pixels", "max_pixels", "max_words"):
             value = getattr(self, name)
             if value is not None and value < 1:

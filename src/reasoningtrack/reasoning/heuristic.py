@@ -88,7 +88,7 @@ _PERSON_NOUNS = frozenset(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class HeuristicConfig(Config):
     """Thresholds of the heuristic reasoner (fractions are of the frame size unless stated)."""
 

@@ -36,7 +36,7 @@ def _env(*names: str) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(frozen=True)
 class OpenAIConfig(GenerationConfig):
     """Options of the HTTP reasoner (CLI: ``--base-url``, ``--model``, ``--prompt``,
     ``--reasoner-opt key=value``); decoding and prompt options come from :class:`GenerationConfig`.

@@ -22,7 +22,7 @@ __all__ = ["QwenConfig", "QwenReasoner", "build_qwen", "DEFAULT_MODEL"]
 DEFAULT_MODEL = "Qwen/Qwen2.5-VL-3B-Instruct"
 
 
-@dataclass
+@dataclass(frozen=True)
 class QwenConfig(GenerationConfig):
     """Options of the in-process reasoner (CLI: ``--model``, ``--adapter``, ``--prompt``,
     ``--reasoner-opt key=value``); decoding and prompt options come from :class:`GenerationConfig`."""

@@ -50,7 +50,7 @@ ALGORITHMS: dict[str, tuple[str, str, str | None, bool]] = {
 NONDETERMINISTIC = frozenset({"mil", "tld"})
 
 
-@dataclass
+@dataclass(frozen=True)
 class OpenCVTrackerConfig(Config):
     """``algorithm``: which OpenCV tracker. ``params``: fields of its OpenCV ``Params`` struct
     (csrt, kcf, mil only; e.g. ``{"psr_threshold": 0.05}``), validated against OpenCV's names."""

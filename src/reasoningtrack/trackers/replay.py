@@ -19,7 +19,7 @@ from .base import Backbone, BackboneError, Prediction
 __all__ = ["ReplayConfig", "ReplayBackbone", "build_replay"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReplayConfig(Config):
     """``boxes``: a text file with one ``x,y,w,h`` row per frame (any of , ; tab space between
     values); ``score``: the confidence reported on every frame."""

@@ -45,7 +45,7 @@ ATTRIBUTES: dict[str, str] = {
 ABSENT_VISIBLE_FRACTION = 0.1
 """A frame is absent when less than this fraction of the target's area is inside the image."""
 
-@dataclass
+@dataclass(frozen=True)
 class WorldConfig(Config):
     """Parameters of the generator (sizes in pixels, probabilities per sequence).
 

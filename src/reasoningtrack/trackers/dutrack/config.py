@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(frozen=True)
 class DUTrackNetConfig(Config):
     """Hyper-parameters of the DUTrack network (Fast-iTPN backbone + text path + centre head)."""
 
@@ -185,7 +185,7 @@ def load_net_config(spec: str | Path | DUTrackNetConfig | dict | None) -> DUTrac
     return DUTrackNetConfig.from_dict(data, where=str(path))
 
 
-@dataclass
+@dataclass(frozen=True)
 class DUTrackTrackerConfig(Config):
     """Test-time parameters of the official ``dutrack_256_full.yaml`` and preprocessing rules.
 
