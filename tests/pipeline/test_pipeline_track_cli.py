@@ -143,3 +143,18 @@ def test_track_a_synthetic_sequence_folder_without_box_or_text(synthetic_root, t
     assert config.text == (folder / "language.txt").read_text().strip()  # read from beside the frames
     np.testing.assert_array_equal(read_boxes(tmp_path / "boxes.txt")[0], read_boxes(folder / "groundtruth.txt")[0])
     assert len(read_boxes(tmp_path / "boxes.txt")) == len(list((folder / "imgs").iterdir()))
+
+
+@pytest.mark.parametrize("command", ["track", "benchmark"])
+def test_output_below_a_file_is_a_clear_error(shared_data, synthetic_root, tmp_path, command):
+    """-o FILE/sub: the folder can never be made; one line naming the file, nothing written."""
+    (tmp_path / "taken").write_text("a file\n")
+    output = tmp_path / "taken" / "run"
+    if command == "track":
+        args = ["track", str(shared_data / "sequences" / "Crossing" / "img"), "--text", "x", "--output", str(output)]
+    else:
+        args = ["benchmark", "--dataset", "synthetic", "--root", str(synthetic_root), "--output", str(output)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'taken'} is a file, not a folder" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]

@@ -103,6 +103,9 @@ def check_output_folder(output: str | Path, overwrite: bool = False) -> Path:
     folder = Path(output).expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"--output {folder} is a file, not a folder")
+    blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:  # the folder could never be made (checked here, not as a traceback later)
+        raise ConfigError(f"--output {folder}: {blocking} is a file, not a folder")
     if folder.is_dir() and any(folder.iterdir()) and not overwrite:
         raise ConfigError(f"--output {folder} is not empty (an earlier run?); add --overwrite to replace it, or choose another folder")
     return folder
@@ -180,7 +183,7 @@ def track_to_folder(
     stopped = False
     try:
         atomic_write_text(folder / "config.yaml", config.to_yaml())
-        video = AnnotatedVideoWriter(folder / "video.mp4", fps=source.fps, total_frames=total) if config.video else None
+        video = _video_writer(config, folder / "video.mp4", source.fps, total) if config.video else None
         with ReasoningLogWriter(folder / "reasoning.jsonl") as log:
             run = tracker.run(source.frames(), config.box, config.text)
             results = iter(run)
