@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -94,8 +94,7 @@ class TrackingRun:
         templates = TemplateMemory(cfg.template)
         policy = TextPolicy(cfg.policy, self.text, backbone.kept_text if backbone.uses_text else None)
         worker = ReasonerWorker(cfg.timeout_s)
-        asynchronous = cfg.mode == "async"
-        self._policy, self._backbone = policy, backbone
+        self._policy, self._backbone, self._templates, self._worker = policy, backbone, templates, worker
         summary = self.summary
         pending: PendingCall | None = None
         clock = time.perf_counter
@@ -124,16 +123,7 @@ class TrackingRun:
             for frame in iterator:
                 index += 1
                 step_start = clock()
-                event = None
-                if pending is not None:
-                    if pending.done.is_set():
-                        event = self._resolve(pending.payload, pending.outcome(), index)
-                        pending = None
-                    elif worker.timed_out(pending, step_start):
-                        worker.abandon(pending, "timeout")
-                        outcome = CallOutcome("timeout", error=f"no answer within {worker.timeout_s:g} s", latency_s=step_start - pending.started)
-                        event = self._resolve(pending.payload, outcome, index)
-                        pending = None
+                event, pending = self._collect(pending, index, step_start)
                 text_in_use = policy.current
 
                 t_track = clock()
@@ -149,22 +139,8 @@ class TrackingRun:
                     if worker.busy or pending is not None:
                         summary.skipped_busy += 1
                     else:
-                        images = templates.images(frame, box)
-                        context = ReasoningContext(
-                            frame_index=index,
-                            template_index=images.template_index,
-                            template_box=images.template_box,
-                            current_box=box,
-                            previous_box=previous_box,
-                            score=score,
-                        )
-                        input_text = policy.reasoner_input()
-                        payload = {"frame": index, "triggers": fired, "template_frame": images.template_index, "input_text": input_text}
-
-                        def ask(images=images, input_text=input_text, context=context):
-                            return reasoner.reason(images.template, images.current, input_text, context)
-
-                        if asynchronous:
+                        ask, payload = self._request(reasoner, fired, index, frame, box, score, previous_box)
+                        if cfg.mode == "async":
                             pending = worker.submit(ask, payload)
                         else:
                             t_reason = clock()
@@ -184,18 +160,55 @@ class TrackingRun:
                 self.closing_events.append(self._dropped(pending.payload, outcome))
             summary.seconds = clock() - run_start
 
+    def _collect(self, pending: PendingCall | None, index: int, now: float) -> tuple[ReasoningEvent | None, PendingCall | None]:
+        """An asynchronous call's answer, once there (or its timeout), as the event applied from
+        frame ``index``; the call still pending otherwise."""
+        worker = self._worker
+        if pending is None:
+            return None, None
+        if pending.done.is_set():
+            return self._resolve(pending.payload, pending.outcome(), index), None
+        if worker.timed_out(pending, now):
+            worker.abandon(pending, "timeout")
+            outcome = CallOutcome("timeout", error=f"no answer within {worker.timeout_s:g} s", latency_s=now - pending.started)
+            return self._resolve(pending.payload, outcome, index), None
+        return None, pending
+
+    def _request(self, reasoner, fired: list[str], index: int, frame, box, score, previous_box) -> tuple[Callable, dict]:
+        """The reasoner call for frame ``index`` (template and current image, the text to judge,
+        the context) and its log payload."""
+        images = self._templates.images(frame, box)
+        context = ReasoningContext(
+            frame_index=index,
+            template_index=images.template_index,
+            template_box=images.template_box,
+            current_box=box,
+            previous_box=previous_box,
+            score=score,
+        )
+        input_text = self._policy.reasoner_input()
+        payload = {"frame": index, "triggers": fired, "template_frame": images.template_index, "input_text": input_text}
+
+        def ask():
+            return reasoner.reason(images.template, images.current, input_text, context)
+
+        return ask, payload
+
     # -- events -------------------------------------------------------------------------------
-    def _event(self, payload: dict, status: str, **fields) -> ReasoningEvent:
-        policy = self._policy
+    def _event(self, payload: dict, status: str, *, before: str | None = None, applied=None, **fields) -> ReasoningEvent:
+        """The log record of one call: ``before`` is the text it replaced (default: the text in use)
+        and ``applied`` the text policy's decision on it (none: the text stays)."""
+        current = self._policy.current
+        if applied is not None:
+            fields.update(text_applied=applied.text, kept_text=applied.kept_text, truncated=applied.truncated)
         return ReasoningEvent(
             frame=payload["frame"],
             triggers=list(payload["triggers"]),
             template_frame=payload["template_frame"],
             input_text=payload["input_text"],
-            text_before=policy.current,
+            text_before=current if before is None else before,
             status=status,
-            text_applied=policy.current,
-            **fields,
+            **{"text_applied": current, **fields},
         )
 
     def _resolve(self, payload: dict, outcome: CallOutcome, applied_from: int) -> ReasoningEvent:
@@ -236,21 +249,8 @@ class TrackingRun:
         if status == "updated" and decision.text == before:
             status = "reapplied"  # d=yes with the text in use: nothing changed, not an update
         summary.count(status)
-        return ReasoningEvent(
-            frame=payload["frame"],
-            triggers=list(payload["triggers"]),
-            template_frame=payload["template_frame"],
-            input_text=payload["input_text"],
-            text_before=before,
-            status=status,
-            text_applied=decision.text,
-            kept_text=decision.kept_text,
-            truncated=decision.truncated,
-            decision="yes" if value.update else "no",
-            applied_from=applied_from,
-            latency_s=outcome.latency_s,
-            **answer_fields,
-        )
+        return self._event(payload, status, before=before, applied=decision, applied_from=applied_from,
+                           decision="yes" if value.update else "no", latency_s=outcome.latency_s, **answer_fields)
 
     def _reverted(self, payload: dict, status: str, applied_from: int, **fields) -> ReasoningEvent:
         """A failed call under ``on_failure: revert``: back to the initial description (logged)."""
@@ -259,19 +259,7 @@ class TrackingRun:
         if decision.text != before:
             self._backbone.set_text(decision.text)
             self.summary.reverts += 1  # a text change like any other (text_changes matches the log)
-        return ReasoningEvent(
-            frame=payload["frame"],
-            triggers=list(payload["triggers"]),
-            template_frame=payload["template_frame"],
-            input_text=payload["input_text"],
-            text_before=before,
-            status=status,
-            text_applied=decision.text,
-            kept_text=decision.kept_text,
-            truncated=decision.truncated,
-            applied_from=applied_from,
-            **fields,
-        )
+        return self._event(payload, status, before=before, applied=decision, applied_from=applied_from, **fields)
 
     def _dropped(self, payload: dict, outcome: CallOutcome | None) -> ReasoningEvent:
         self.summary.dropped += 1
