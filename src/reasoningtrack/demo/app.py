@@ -429,7 +429,7 @@ def build_app(server: DemoServer) -> gr.Blocks:
                 with gr.Column(scale=3):
                     gr.Markdown("### Reasoning")
                     events = gr.HTML(events_html([], {}), elem_id="rt-events", max_height=900)
-        with gr.Tab("Reports"):
+        with gr.Tab("Reports") as reports_tab:
             reports = gr.HTML(server.reports_html(), elem_id="rt-reports")
             refresh = gr.Button("Refresh", size="sm")
 
@@ -453,6 +453,7 @@ def build_app(server: DemoServer) -> gr.Blocks:
         )
         stop_button.click(server.stop, outputs=status, api_name="stop", concurrency_limit=None)
         refresh.click(server.reports_html, outputs=reports, api_name=False)
+        reports_tab.select(server.reports_html, outputs=reports, api_name=False)  # reports finished since the page loaded
         blocks.unload(server.end_session)
     return blocks
 
