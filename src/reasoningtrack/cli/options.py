@@ -105,7 +105,7 @@ ConfigFile = Annotated[Optional[Path], typer.Option(
 Overrides = Annotated[Optional[List[str]], typer.Option(
     "--set", help="Override any config key, e.g. schedule.motion.check_every=5 (repeatable).", show_default=False)]
 Profile = Annotated[Optional[str], typer.Option(
-    "--profile", help="Named profile of defaults (release or paper).", show_default="the config's")]
+    "--profile", help="Named profile of defaults: release or paper (docs/fidelity.md).", show_default="paper, or the one --config records")]
 
 
 def resolve_alias(new, old, new_flag: str, old_flag: str):

@@ -13,6 +13,7 @@ import typer
 
 from ._apps import app, data_app, dev_app, train_app  # noqa: F401
 from .common import exit_code_for, fail, output_path, parse_options
+from . import options as opt
 from .options import resolve_alias
 
 
@@ -50,7 +51,7 @@ def build(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the samples (Parquet shards; rerun the command to resume).", show_default=False),
     out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SampleConfig keys."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
+    profile: opt.Profile = None,
     dataset: List[str] = typer.Option([], "--dataset", "-d", help="Dataset name (tnllt, tnl2k, lasot, got10k, otb-lang, synthetic...); repeat with --root for several."),
     root: List[Path] = typer.Option([], "--root", "-r", help="Dataset root folder (one per --dataset, in the same order)."),
     split: Optional[str] = typer.Option(None, "--split", help="Split to draw from (default train)."),
@@ -249,7 +250,7 @@ def _require_data(data: Optional[List[Path]]) -> List[Path]:
 def train_sft(
     data: Optional[List[Path]] = typer.Argument(None, help="Taught sample folders, imported release datasets or alpaca .json files (several are concatenated)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SFTConfig keys."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
+    profile: opt.Profile = None,
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit (no data needed)."),
     model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
@@ -304,7 +305,7 @@ def train_sft(
 def train_grpo(
     data: Optional[List[Path]] = typer.Argument(None, help="Sample folders from `reasoningtrack data build` (several are concatenated)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with GRPOConfig keys (or one printed by --print-config)."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="Named profile of defaults (release or paper; default paper)."),
+    profile: opt.Profile = None,
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML (TRL's key names) and exit (no data needed)."),
     model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
