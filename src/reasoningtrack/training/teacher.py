@@ -62,79 +62,95 @@ def teach(
 
     ``reasoner``/``backbone`` instances override the ones named in ``config``. Resumable: shards
     already written are skipped when the same command runs again."""
-    from ..reasoning.base import ReasoningRequest
-    from ..reasoning.types import ReasoningContext
-
     if isinstance(samples, (str, Path)):
         samples = load_samples(samples)
-    state = {"reasoner": reasoner, "labeller": BackboneLabeller(backbone) if backbone is not None else None}
-
-    def get_reasoner():
-        if state["reasoner"] is None:
-            options = dict(config.reasoner_options)
-            if config.prompt is not None:
-                options.setdefault("prompt", config.prompt)
-            state["reasoner"] = ReasonerSpec(config.reasoner, options).build()
-        return state["reasoner"]
-
-    def get_labeller():
-        if state["labeller"] is None:
-            state["labeller"] = BackboneLabeller(BackboneSpec.of(config).build())
-        return state["labeller"]
-
+    teacher = _Teacher(config, reasoner, backbone)
     features = teacher_features()
 
     def make_rows(start: int, stop: int) -> list[dict]:
-        rows = [samples[i] for i in range(start, stop)]
-        requests = []
-        for row in rows:
-            frames = [to_rgb_array(im) for im in row["images"]]
-            context = ReasoningContext(
-                frame_index=int(row["frame2"]),
-                template_index=int(row["frame1"]),
-                template_box=np.asarray(row["box1"], dtype=np.float64),
-                current_box=np.asarray(row["pred_box_old"], dtype=np.float64),
-            )
-            requests.append(ReasoningRequest(frames[0], frames[1], row["description"], context))
-        answers = get_reasoner().reason_batch(requests)
-        labels = get_labeller().label(
-            [
-                LabelRequest(
-                    row["sample_id"],
-                    [row["images"][0], *(row.get("between_images") or []), row["images"][1]],
-                    row["box1"],
-                    row["box2"],
-                    answer.answer or row["description"],
-                )
-                for row, answer in zip(rows, answers)
-            ]
-        )
-        kept = []
-        for row, answer, (iou_new, box_new, _) in zip(rows, answers, labels):
-            if not answer.strict_ok and not config.keep_non_strict:
-                continue
-            helps = iou_new > float(row["iou_old"])
-            kept.append(
-                {
-                    **row,
-                    COMPLETION_COLUMN: answer.raw,
-                    "teacher_think": answer.think,
-                    "teacher_update": bool(answer.update),
-                    "teacher_answer": answer.answer,
-                    "teacher_format_ok": bool(answer.format_ok),
-                    "teacher_strict_ok": bool(answer.strict_ok),
-                    "iou_new": float(iou_new),
-                    "pred_box_new": [float(v) for v in box_new],
-                    "agrees": bool(answer.update) == helps,
-                }
-            )
-        return kept
+        return teacher.rows([samples[i] for i in range(start, stop)])
 
     manifest = {"config": config.to_dict(), "source_rows": len(samples), "features": features.to_dict()}
     return write_shards(
         out, len(samples), make_rows, config.shard_size, manifest, progress=progress, description="teacher",
         to_dataset=lambda rows: rows_to_dataset(rows, features),
     )
+
+
+class _Teacher:
+    """Asks the teacher reasoner about samples and labels its answers with the backbone; both are
+    built on first use (a resumed run with every shard written builds neither)."""
+
+    def __init__(self, config: TeacherConfig, reasoner=None, backbone=None):
+        self.config = config
+        self._reasoner = reasoner
+        self._labeller = BackboneLabeller(backbone) if backbone is not None else None
+
+    @property
+    def reasoner(self):
+        if self._reasoner is None:
+            options = dict(self.config.reasoner_options)
+            if self.config.prompt is not None:
+                options.setdefault("prompt", self.config.prompt)
+            self._reasoner = ReasonerSpec(self.config.reasoner, options).build()
+        return self._reasoner
+
+    @property
+    def labeller(self) -> BackboneLabeller:
+        if self._labeller is None:
+            self._labeller = BackboneLabeller(BackboneSpec.of(self.config).build())
+        return self._labeller
+
+    def rows(self, rows: list[dict]) -> list[dict]:
+        """The kept rows (strict answers unless ``keep_non_strict``) with the teacher's columns."""
+        answers = self.reasoner.reason_batch([_request(row) for row in rows])
+        labels = self.labeller.label([
+            LabelRequest(
+                row["sample_id"],
+                [row["images"][0], *(row.get("between_images") or []), row["images"][1]],
+                row["box1"],
+                row["box2"],
+                answer.answer or row["description"],
+            )
+            for row, answer in zip(rows, answers)
+        ])
+        return [
+            _taught_row(row, answer, iou_new, box_new)
+            for row, answer, (iou_new, box_new, _) in zip(rows, answers, labels)
+            if answer.strict_ok or self.config.keep_non_strict
+        ]
+
+
+def _request(row: dict):
+    """The reasoner request for a sample: its two frames, its description, its boxes as context."""
+    from ..reasoning.base import ReasoningRequest
+    from ..reasoning.types import ReasoningContext
+
+    frames = [to_rgb_array(im) for im in row["images"]]
+    context = ReasoningContext(
+        frame_index=int(row["frame2"]),
+        template_index=int(row["frame1"]),
+        template_box=np.asarray(row["box1"], dtype=np.float64),
+        current_box=np.asarray(row["pred_box_old"], dtype=np.float64),
+    )
+    return ReasoningRequest(frames[0], frames[1], row["description"], context)
+
+
+def _taught_row(row: dict, answer, iou_new: float, box_new) -> dict:
+    """A sample with the teacher's output, IoU(new text) and whether the decision agrees with it."""
+    helps = iou_new > float(row["iou_old"])
+    return {
+        **row,
+        COMPLETION_COLUMN: answer.raw,
+        "teacher_think": answer.think,
+        "teacher_update": bool(answer.update),
+        "teacher_answer": answer.answer,
+        "teacher_format_ok": bool(answer.format_ok),
+        "teacher_strict_ok": bool(answer.strict_ok),
+        "iou_new": float(iou_new),
+        "pred_box_new": [float(v) for v in box_new],
+        "agrees": bool(answer.update) == helps,
+    }
 
 
 def agreement_summary(taught) -> dict:
