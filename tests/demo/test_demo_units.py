@@ -39,7 +39,7 @@ def test_typed_boxes():
         parse_box_text("1,2,-3,4")
 
 
-def test_binds_loopback_by_default_and_warns_when_exposed():
+def test_binds_loopback_by_default_and_warns_when_exposed(tmp_path):
     from reasoningtrack.demo.app import DemoServer, exposure_warning
     from reasoningtrack.demo.config import DemoConfig, is_loopback
 
@@ -48,7 +48,8 @@ def test_binds_loopback_by_default_and_warns_when_exposed():
     assert "not a loopback address" in exposure_warning(DemoConfig(host="0.0.0.0"))
     assert "public share link" in exposure_warning(DemoConfig(share=True))
     # exposed: visitors cannot point the reasoner at other weights or servers
-    assert DemoServer(DemoConfig(host="0.0.0.0")).models_locked and not DemoServer(DemoConfig()).models_locked
+    assert DemoServer(DemoConfig(host="0.0.0.0", runs_dir=str(tmp_path / "a"))).models_locked
+    assert not DemoServer(DemoConfig(runs_dir=str(tmp_path / "b"))).models_locked
 
 
 def test_allowed_paths_are_the_runs_and_reports_folders(tmp_path):
