@@ -108,12 +108,6 @@ def evaluate(
     from rich.console import Console
     from rich.markup import escape
 
-    from ..datasets import DATASETS
-    from ..datasets.base import DatasetError
-    from ..evaluation import EvaluationError, ProtocolError, evaluate_trackers
-    from ..evaluation.results import ResultFormatError, ResultsMissingError
-    from ..registry import RegistryError
-
     if runs and (dataset or root or results):
         fail("give benchmark folders or --dataset/--root/--results, not both")
     if not runs and not (dataset and root and results):
@@ -125,32 +119,47 @@ def evaluate(
 
         os.environ["REASONINGTRACK_CACHE_DIR"] = "off"  # this process only: the command's whole run
     console = Console()
-    options = {"split": split}
-    if split_file is not None:
-        options["split_file"] = split_file
-    if annos is not None:
-        options["annos"] = annos
-    try:
-        if runs:
-            from ..reports.compare import compare_runs
-            from .common import user_errors
+    if runs:
+        report = _score_runs(runs, protocol)
+    else:
+        options = {"split": split}
+        if split_file is not None:
+            options["split_file"] = split_file
+        if annos is not None:
+            options["annos"] = annos
+        with console.status(f"evaluating {len(trackers)} tracker(s) on {dataset} ..."):
+            report = _score_results(dataset, root, options, trackers, protocol, skip_missing=skip_missing,
+                                    first_row="auto" if fix_corner_first_row else "as-is", strict=strict)
+    console.print(report.table())
+    if attributes:
+        console.print(report.attribute_table("SR"))
+    for line in report.notes():
+        console.print(f"[yellow]note:[/] {escape(line)}", highlight=False)
+    _write_outputs(console, report, json_path, csv_path, plots, plot_workers)
 
-            try:
-                report = compare_runs(runs, protocol).report
-            except user_errors() as exc:
-                fail(str(exc))
-        else:
-            data = DATASETS.build(dataset, root=root, **options)
-            with console.status(f"evaluating {len(trackers)} tracker(s) on {dataset} ..."):
-                report = evaluate_trackers(
-                    data,
-                    trackers,
-                    protocol,
-                    skip_missing=skip_missing,
-                    first_row="auto" if fix_corner_first_row else "as-is",
-                    benchmark=dataset.lower().replace("_", "-"),
-                    strict=strict,
-                )
+
+def _score_runs(runs: list[Path], protocol: str | None):
+    """The report of benchmark or experiment folders (each config names its dataset)."""
+    from ..reports.compare import compare_runs
+    from .common import user_errors
+
+    try:
+        return compare_runs(runs, protocol).report
+    except user_errors() as exc:
+        fail(str(exc))
+
+
+def _score_results(dataset: str, root: Path, options: dict, trackers: dict, protocol: str | None, **rules):
+    """The report of raw result folders on ``dataset`` (errors as one line, exit 2)."""
+    from ..datasets import DATASETS
+    from ..datasets.base import DatasetError
+    from ..evaluation import EvaluationError, ProtocolError, evaluate_trackers
+    from ..evaluation.results import ResultFormatError, ResultsMissingError
+    from ..registry import RegistryError
+
+    try:
+        data = DATASETS.build(dataset, root=root, **options)
+        return evaluate_trackers(data, trackers, protocol, benchmark=dataset.lower().replace("_", "-"), **rules)
     except TypeError as exc:
         for option, flag in (("split_file", "--split-file"), ("annos", "--annos")):
             if option in str(exc):
@@ -158,11 +167,10 @@ def evaluate(
         raise
     except (DatasetError, EvaluationError, ProtocolError, ResultFormatError, ResultsMissingError, RegistryError) as exc:
         fail(str(exc))
-    console.print(report.table())
-    if attributes:
-        console.print(report.attribute_table("SR"))
-    for line in report.notes():
-        console.print(f"[yellow]note:[/] {escape(line)}", highlight=False)
+
+
+def _write_outputs(console, report, json_path: Path | None, csv_path: Path | None, plots: Path | None, plot_workers: int | None) -> None:
+    """The JSON report, the CSV tables and the plots that were asked for."""
     if json_path is not None:
         report.write_json(json_path)
         console.print(f"JSON report: {json_path}")
@@ -170,9 +178,9 @@ def evaluate(
         report.write_csv(csv_path)
         console.print(f"CSV: {csv_path}")
     if plots is not None:
-        from ..evaluation.plots import plot_report
-
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        from ..evaluation.plots import plot_report
 
         with Progress(
             TextColumn("drawing plots"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
