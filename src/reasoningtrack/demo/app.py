@@ -382,7 +382,9 @@ def build_app(server: DemoServer) -> gr.Blocks:
     cfg = server.config
     defaults = PipelineConfig()
     profile = cfg.profile or DEFAULT_PROFILE
-    with gr.Blocks(title="ReasoningTrack demo", analytics_enabled=False) as blocks:
+    # Gradio's own cache (uploads before they are copied, zips being downloaded): swept hourly of
+    # files older than a day (our choice), so a long-running server does not fill its disk
+    with gr.Blocks(title="ReasoningTrack demo", analytics_enabled=False, delete_cache=(3600, 86400)) as blocks:
         gr.Markdown("## ReasoningTrack — a tracker that reasons about how its target changed")
         with gr.Tab("Track"):
             with gr.Row():
