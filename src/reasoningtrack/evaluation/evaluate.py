@@ -60,12 +60,17 @@ def load_results(
 
 
 def score_tracker(
-    sequences: Seq[Sequence], predictions: Mapping[str, np.ndarray], protocol: Protocol, tracker: str = ""
+    sequences: Seq[Sequence],
+    predictions: Mapping[str, np.ndarray],
+    protocol: Protocol,
+    tracker: str = "",
+    shared: dict | None = None,
 ) -> tuple[dict[str, SequenceCurves], dict[str, str]]:
-    """Curves of every sequence that the protocol scores, and the rejected ones with reasons."""
+    """Curves of every sequence that the protocol scores, and the rejected ones with reasons.
+    ``shared``: see :func:`metrics.batch_curves` (one dict per evaluation, shared by its trackers)."""
     items = [(s.name, predictions[s.name], s.ground_truth, s.absent) for s in sequences]
     try:
-        return batch_curves(items, protocol)
+        return batch_curves(items, protocol, shared)
     except EvaluationError as exc:
         raise type(exc)(f"{tracker}: {exc}") from None
 
@@ -152,8 +157,10 @@ def evaluate_trackers(
     if not evaluated:
         raise EvaluationError("no sequence left to evaluate: every sequence is missing from some tracker's results")
 
+    shared: dict = {}  # ground-truth-derived frame values, computed once for all trackers
+
     def score(tracker: str) -> TrackerReport:
-        curves, rejected = score_tracker(evaluated, predictions[tracker], proto, tracker)
+        curves, rejected = score_tracker(evaluated, predictions[tracker], proto, tracker, shared)
         scored = [s for s in evaluated if s.name in curves]
         table = CurveTable.stack([curves[s.name] for s in scored], proto)
         adjusted: dict[str, list[str]] = {}

@@ -33,6 +33,7 @@ __all__ = [
     "scores_from_curves",
     "count_above",
     "count_at_most",
+    "threshold_index",
     "CHUNK_FRAMES",
 ]
 
@@ -84,20 +85,30 @@ class FrameErrors:
     denominator: float
 
 
-def _iou(p: np.ndarray, g: np.ndarray, style: str) -> np.ndarray:
-    """Frame-wise IoU of ``(4, M)`` column arrays (x, y, w, h rows)."""
-    px, py, pw, ph = p
+def _gt_edges(g: np.ndarray, style: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ground truth's right and bottom edges and area as :func:`_iou` uses them."""
     gx, gy, gw, gh = g
+    if style == "pixel":
+        return gx + gw - 1, gy + gh - 1, gw * gh
+    return gx + gw, gy + gh, gw * gh
+
+
+def _iou(p: np.ndarray, g: np.ndarray, style: str, edges=None) -> np.ndarray:
+    """Frame-wise IoU of ``(4, M)`` column arrays (x, y, w, h rows); ``edges`` is
+    :func:`_gt_edges` of ``g`` when already computed (the same values either way)."""
+    px, py, pw, ph = p
+    gx, gy = g[0], g[1]
+    g_right, g_bottom, g_area = _gt_edges(g, style) if edges is None else edges
     with np.errstate(invalid="ignore", divide="ignore"):
         if style == "pixel":  # calc_rect_int.m / pytracking: right = x + w - 1, +1 on widths
-            iw = np.maximum(0.0, np.minimum(px + pw - 1, gx + gw - 1) - np.maximum(px, gx) + 1)
-            ih = np.maximum(0.0, np.minimum(py + ph - 1, gy + gh - 1) - np.maximum(py, gy) + 1)
+            iw = np.maximum(0.0, np.minimum(px + pw - 1, g_right) - np.maximum(px, gx) + 1)
+            ih = np.maximum(0.0, np.minimum(py + ph - 1, g_bottom) - np.maximum(py, gy) + 1)
             inter = iw * ih
-            return inter / (pw * ph + gw * gh - inter)
-        iw = np.maximum(0.0, np.minimum(px + pw, gx + gw) - np.maximum(px, gx))
-        ih = np.maximum(0.0, np.minimum(py + ph, gy + gh) - np.maximum(py, gy))
+            return inter / (pw * ph + g_area - inter)
+        iw = np.maximum(0.0, np.minimum(px + pw, g_right) - np.maximum(px, gx))
+        ih = np.maximum(0.0, np.minimum(py + ph, g_bottom) - np.maximum(py, gy))
         inter = iw * ih
-        union = pw * ph + gw * gh - inter
+        union = pw * ph + g_area - inter
         if style == "continuous-eps":
             union = union + _EPS
         return np.clip(inter / union, 0.0, 1.0)
@@ -108,19 +119,29 @@ def _centres(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b[0] + (b[2] - 1.0) / 2.0, b[1] + (b[3] - 1.0) / 2.0
 
 
-def _norm_error(cp, cg, g: np.ndarray, style: str):
-    """Normalised centre error and the normalised GT centre (pysot's NPR validity test)."""
-    (cpx, cpy), (cgx, cgy) = cp, cg
+def _norm_scale(cg, g: np.ndarray, style: str):
+    """What normalises centres: ``(scale_x, scale_y)`` and the normalised GT centre (pysot's NPR
+    validity test), from the ground truth alone."""
+    cgx, cgy = cg
     gw, gh = g[2], g[3]
     with np.errstate(invalid="ignore", divide="ignore"):
         if style == "divide-difference-max1":
             sx, sy = np.maximum(1.0, gw), np.maximum(1.0, gh)
-            dx, dy = (cpx - cgx) / sx, (cpy - cgy) / sy
-            return np.sqrt(dx * dx + dy * dy), (cgx / sx, cgy / sy)
+            return (sx, sy), (cgx / sx, cgy / sy)
         if style == "divide-centres-eps":
             gw, gh = gw + 1e-16, gh + 1e-16
-        ncgx, ncgy = cgx / gw, cgy / gh
-        dx, dy = cpx / gw - ncgx, cpy / gh - ncgy
+        return (gw, gh), (cgx / gw, cgy / gh)
+
+
+def _norm_error(cp, cg, g: np.ndarray, style: str, scale=None):
+    """Normalised centre error and the normalised GT centre; ``scale`` is :func:`_norm_scale`."""
+    (cpx, cpy), (cgx, cgy) = cp, cg
+    (sx, sy), (ncgx, ncgy) = _norm_scale(cg, g, style) if scale is None else scale
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if style == "divide-difference-max1":
+            dx, dy = (cpx - cgx) / sx, (cpy - cgy) / sy
+        else:
+            dx, dy = cpx / sx - ncgx, cpy / sy - ncgy
         return np.sqrt(dx * dx + dy * dy), (ncgx, ncgy)
 
 
@@ -204,18 +225,54 @@ def _columns(arrays: list[np.ndarray], total: int) -> np.ndarray:
     return out
 
 
-def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: Protocol) -> _Frames:
+@dataclass(frozen=True)
+class _Truth:
+    """What the ground truth alone decides for the frames of a list of sequences: computed once
+    per evaluation and shared by every tracker scored on the same sequences (read-only)."""
+
+    gt: np.ndarray
+    absent: np.ndarray
+    lengths: np.ndarray
+    starts: np.ndarray
+    seq: np.ndarray
+    gt_nan: np.ndarray
+    edges: tuple
+    centre: tuple
+    scale: tuple
+    iou_invalid: np.ndarray
+    center_invalid: tuple
+
+
+def _truth(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: Protocol) -> _Truth:
+    lengths = np.array([len(g) for _, g, _, _ in prepared])
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    gt = _columns([x[1] for x in prepared], int(lengths.sum()))
+    absent = np.concatenate([x[2] for x in prepared])
+    seq = np.repeat(np.arange(len(prepared)), lengths)
+    cg = _centres(gt)
+    scale = _norm_scale(cg, gt, p.norm_style)
+    iou_invalid = _invalid(p.iou_invalid_gt, gt, cg)
+    if p.center_invalid_gt == p.iou_invalid_gt:  # same rule: same rows
+        center_invalid = (iou_invalid, iou_invalid)
+    else:
+        center_invalid = (_invalid(p.center_invalid_gt, gt, cg), _invalid(p.center_invalid_gt, gt, scale[1]))
+    truth = _Truth(gt, absent, lengths, starts, seq, _has_nan(gt), _gt_edges(gt, p.iou_style), cg, scale,
+                   iou_invalid, center_invalid)
+    for value in (gt, absent, seq, truth.gt_nan, iou_invalid, *center_invalid, *truth.edges, *cg, *scale[0], *scale[1]):
+        value.flags.writeable = False  # shared by every tracker: a write would be a bug, make it raise
+    return truth
+
+
+def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: Protocol, truth: _Truth | None = None) -> _Frames:
     """Every per-frame rule, vectorised over all frames of all sequences at once.
 
     Boxes are handled as ``(4, M)`` column arrays so that every operation runs on contiguous
     1-D arrays (row-wise reductions over 4 columns are several times slower in numpy).
+    ``truth`` is :func:`_truth` of the same ``prepared`` ground truths when already computed.
     """
-    lengths = np.array([len(g) for _, g, _, _ in prepared])
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    t = _truth(prepared, p) if truth is None else truth
+    lengths, starts, gt, absent, seq = t.lengths, t.starts, t.gt, t.absent, t.seq
     pred = _columns([x[0] for x in prepared], int(lengths.sum()))
-    gt = _columns([x[1] for x in prepared], int(lengths.sum()))
-    absent = np.concatenate([x[2] for x in prepared])
-    seq = np.repeat(np.arange(len(prepared)), lengths)
     m = gt.shape[1]
 
     if p.repair != "none":
@@ -224,7 +281,7 @@ def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: P
             bad = ~(w > 0) | ~(h > 0) | np.isnan(pred[0]) | np.isnan(pred[1])
         else:  # P/S: zero width or height
             bad = (w == 0) | (h == 0)
-        repairable = bad & ~_has_nan(gt)
+        repairable = bad & ~t.gt_nan
         repairable[starts] = False  # the toolkits' loops start at frame 2
         if any(x[3] < len(x[1]) for x in prepared):  # zero padding is added after the repair (P/S)
             offset = np.arange(m) - np.repeat(starts, lengths)
@@ -239,23 +296,19 @@ def _frames(prepared: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]], p: P
     if p.first_frame == "exclude":
         counted[starts] = False
 
-    iou = _iou(pred, gt, p.iou_style)
-    cp, cg = _centres(pred), _centres(gt)
+    iou = _iou(pred, gt, p.iou_style, t.edges)
+    cp, cg = _centres(pred), t.centre
     with np.errstate(invalid="ignore"):
         dx, dy = cp[0] - cg[0], cp[1] - cg[1]
         err = np.sqrt(dx * dx + dy * dy)
-    nerr, ncg = _norm_error(cp, cg, gt, p.norm_style)
+    nerr, _ = _norm_error(cp, cg, gt, p.norm_style, t.scale)
 
-    iou_invalid = _invalid(p.iou_invalid_gt, gt, cg)
+    iou_invalid = t.iou_invalid
     if p.iou_invalid_gt == "nan":
         counted &= ~iou_invalid
     else:
         iou[iou_invalid] = -1.0
-    for values, centre, outcome in ((err, cg, p.invalid_pr), (nerr, ncg, p.invalid_npr)):
-        if p.center_invalid_gt == p.iou_invalid_gt:  # same rule: same rows
-            invalid = iou_invalid
-        else:
-            invalid = _invalid(p.center_invalid_gt, gt, centre)
+    for values, invalid, outcome in ((err, t.center_invalid[0], p.invalid_pr), (nerr, t.center_invalid[1], p.invalid_npr)):
         if outcome == "exclude":
             counted &= ~invalid
         else:
@@ -288,6 +341,45 @@ def frame_errors(pred, gt, absent=None, protocol: Protocol | None = None, name: 
     return FrameErrors(f.iou, f.err, f.nerr, f.counted, float(f.in_denominator.sum()))
 
 
+def _uniform_step(thresholds: np.ndarray) -> float | None:
+    """The step of an evenly spaced, increasing grid (every point within a quarter step of
+    ``t0 + i * step``), else None."""
+    t = len(thresholds)
+    if t < 2 or not np.all(np.isfinite(thresholds)):
+        return None
+    step = (float(thresholds[-1]) - float(thresholds[0])) / (t - 1)
+    if not step > 0 or np.any(np.diff(thresholds) <= 0):
+        return None
+    ideal = thresholds[0] + np.arange(t) * step
+    return step if np.max(np.abs(thresholds - ideal)) < step / 4 else None
+
+
+def threshold_index(thresholds: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(thresholds, values, side="left")`` (how many thresholds are < v; NaN ->
+    len), exactly, in a few array passes instead of a binary search when the grid is even.
+
+    On an even grid the arithmetic guess ``ceil((v - t0) / step)`` is at most one off (a point
+    lies within a quarter step of ``t0 + i * step``); one comparison with the real thresholds on
+    each side makes it exact, so values exactly on a threshold, NaN and +-inf give searchsorted's
+    answer (tests/evaluation/test_eval_metrics.py compares both on such values).
+    """
+    step = _uniform_step(thresholds)
+    t = len(thresholds)
+    if step is None or values.ndim != 1:
+        return np.searchsorted(thresholds, values, side="left")
+    with np.errstate(invalid="ignore", over="ignore"):
+        guess = (values - thresholds[0]) * (1.0 / step)
+        np.ceil(guess, out=guess)
+        np.clip(guess, 0, t, out=guess)
+    guess[np.isnan(guess)] = t  # NaN sorts last
+    k = guess.astype(np.intp)
+    below = np.concatenate([[-np.inf], thresholds])  # below[k] = thresholds[k - 1]
+    at = np.concatenate([thresholds, [np.inf]])  # at[k] = thresholds[k]
+    k -= (below[k] >= values) & (k > 0)  # guess one too high: thresholds[k-1] is not < v (-inf: k stays 0)
+    k += at[k] < values  # guess one too low: thresholds[k] is still < v
+    return k
+
+
 def _grouped_counts(values: np.ndarray, seq: np.ndarray, n: int, thresholds: np.ndarray, above: bool) -> np.ndarray:
     """Per-sequence ``count(v > t)`` (``above``) or ``count(v <= t)`` for every threshold.
 
@@ -300,7 +392,7 @@ def _grouped_counts(values: np.ndarray, seq: np.ndarray, n: int, thresholds: np.
         k = np.nan_to_num(np.clip(np.ceil(values), 0, t), nan=t).astype(np.intp)
     else:
         # numpy sorts NaN last: k = t, never "<=" any threshold; for ">" NaN must count nowhere
-        k = np.searchsorted(thresholds, values, side="left")
+        k = threshold_index(thresholds, values)
         if above:
             k[np.isnan(values)] = 0
     hist = np.bincount(seq * (t + 1) + k, minlength=n * (t + 1)).reshape(n, t + 1)
@@ -342,12 +434,18 @@ class SequenceCurves:
 
 
 def batch_curves(
-    items: Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]], protocol: Protocol
+    items: Iterable[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]],
+    protocol: Protocol,
+    shared: dict | None = None,
 ) -> tuple[dict[str, SequenceCurves], dict[str, str]]:
     """Curves of many sequences ``(name, pred, gt, absent)`` in one vectorised pass.
 
     Returns the curves of every scored sequence and ``{name: reason}`` for the sequences the
     protocol rejects (P/S). Length errors raise :class:`LengthMismatchError`.
+
+    ``shared``: a dict the caller keeps for one evaluation, where a sequence name always means the
+    same ground truth and flags (several trackers on one benchmark): what the ground truth alone
+    decides is computed once per chunk of sequences and reused (same numbers, less work).
     """
     p = protocol
     prepared, names, curves, rejected = [], [], {}, {}
@@ -370,14 +468,21 @@ def batch_curves(
         while stop < len(prepared) and (frames < CHUNK_FRAMES or stop == start):
             frames += len(prepared[stop][1])
             stop += 1
-        _score_chunk(prepared[start:stop], names[start:stop], p, curves)
+        chunk = prepared[start:stop]
+        truth = None
+        if shared is not None:
+            key = (p, tuple(names[start:stop]), tuple(len(x[1]) for x in chunk))
+            truth = shared.get(key)
+            if truth is None:
+                truth = shared[key] = _truth(chunk, p)
+        _score_chunk(chunk, names[start:stop], p, curves, truth)
         start = stop
     return curves, rejected
 
 
 
-def _score_chunk(prepared, names: list[str], p: Protocol, out: dict[str, SequenceCurves]) -> None:
-    f = _frames(prepared, p)
+def _score_chunk(prepared, names: list[str], p: Protocol, out: dict[str, SequenceCurves], truth=None) -> None:
+    f = _frames(prepared, p, truth)
     n = f.n_sequences
     den = np.bincount(f.seq[f.in_denominator], minlength=n).astype(np.float64)
     empty = np.flatnonzero(den <= 0)
