@@ -217,6 +217,11 @@ class TrackRunConfig(Config):
     reasoner_options: dict[str, Any] = field(default_factory=dict)
     pipeline: PipelineConfig = field(default_factory=PipelineConfig)
     video: bool = True
+    #: the annotated video gets a side panel (latest think text, event-colour legend) and small
+    #: frames are enlarged to 360 px for readable text
+    video_panel: bool = False
+    #: the annotated video also draws the ground truth found beside the input (when there is one)
+    show_gt: bool = False
     profile: str = DEFAULT_PROFILE
     """The named profile the pipeline and reasoner settings were resolved from (profiles/)."""
     strict_decode: bool = False
