@@ -6,28 +6,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "demo"
-CLIP_FRAMES = 40
-#: OTB's first Crossing box (groundtruth_rect.txt, row 1): the person the tests drag a box over.
-CROSSING_BOX = (205, 151, 17, 50)
-CROSSING_TEXT = "a person crossing the road"
+from demo_helpers import ARTIFACTS, CLIP_FRAMES, CROSSING_TEXT, free_port
 
 pytest.importorskip("gradio", reason="the demo needs the [demo] extra (gradio)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -87,17 +74,6 @@ def chromium() -> str:
         pytest.skip(message)
     pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
     return path
-
-
-def read_zip_run(path: Path, into: Path) -> Path:
-    """Extract a downloaded run zip; returns the run folder inside it."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        archive.extractall(into)
-        names = {Path(n).parts[0] for n in archive.namelist()}
-    assert len(names) == 1, names
-    return into / names.pop()
 
 
 @pytest.fixture(scope="session")

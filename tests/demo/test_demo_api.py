@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import CLIP_FRAMES, CROSSING_BOX, CROSSING_TEXT, read_zip_run
+from demo_helpers import CLIP_FRAMES, CROSSING_BOX, CROSSING_TEXT, read_zip_run
 
 OPTIONS = dict(backbone="csrt", reasoner="heuristic", model="", base_url="", triggers=["interval"], interval=10,
                policy="initial", mode="sync", profile="paper")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import CLIP_FRAMES, CROSSING_BOX, CROSSING_TEXT, read_zip_run
+from demo_helpers import CLIP_FRAMES, CROSSING_BOX, CROSSING_TEXT, read_zip_run
 
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]

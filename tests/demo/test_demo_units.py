@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import CROSSING_BOX
+from demo_helpers import CROSSING_BOX
 
 
 def test_box_values_from_the_canvas_are_checked():
@@ -186,7 +186,7 @@ def test_the_demo_command_serves_the_page_on_loopback(tmp_path):
     import time
     import urllib.request
 
-    from conftest import free_port
+    from demo_helpers import free_port
 
     port = free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1"}
