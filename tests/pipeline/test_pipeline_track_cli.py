@@ -109,7 +109,7 @@ def test_track_options_reach_the_config(shared_data, tmp_path):
     "args, message",
     [
         (["--box", "1,2,3"], "expected four numbers"),
-        (["--box", "1,2,3,4", "--tracker", "no-such-tracker"], "unknown tracker"),
+        (["--box", "1,2,3,4", "--tracker", "no-such-tracker"], "unknown backbone"),
         (["--box", "1,2,3,4", "--set", "policy.kind=sometimes"], "policy.kind"),
         (["--box", "1,2,3,4", "--tracker-opt", "bogus=1"], "bogus"),
     ],
@@ -158,3 +158,18 @@ def test_output_below_a_file_is_a_clear_error(shared_data, synthetic_root, tmp_p
     assert result.exit_code == 2, result.output
     assert f"{tmp_path / 'taken'} is a file, not a folder" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_overwrite_never_deletes_files_a_track_run_did_not_write(shared_data, tmp_path):
+    """--overwrite replaces the whole folder, so one holding anything else (-o . in a project
+    folder) is refused and left untouched; a folder of run files alone may be replaced."""
+    out = tmp_path / "project"
+    (out / "notes").mkdir(parents=True)
+    (out / "notes" / "thesis.tex").write_text("keep me\n")
+    (out / "boxes.txt").write_text("1,2,3,4\n")
+    images = shared_data / "sequences" / "Crossing" / "img"
+    result = CliRunner().invoke(app, ["track", str(images), "--text", "x", "--overwrite", "--output", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "holds files a track run did not write (notes/)" in " ".join(result.output.split())
+    assert (out / "notes" / "thesis.tex").read_text() == "keep me\n" and (out / "boxes.txt").read_text() == "1,2,3,4\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["project"]

@@ -132,7 +132,7 @@ def track(
         False, "--strict-decode",
         help="Stop with an error on a video frame that FFmpeg decoded with errors and concealed (default: a warning naming the frames).",
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the files of an earlier run in --output (only when the new run completes)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier track run in --output (only when the new run completes; a folder holding other files is refused)."),
     tracker: opt.TrackerAlias = None,
     tracker_config: opt.TrackerConfigAlias = None,
     tracker_opt: opt.TrackerOptAlias = None,

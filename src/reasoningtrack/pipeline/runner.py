@@ -388,9 +388,9 @@ class BenchmarkRunner:
             raise ConfigError(f"--executor must be local or ray, got {self.executor!r}")
         if self.on_reasoner_error not in ("fail", "continue"):
             raise ConfigError(f"--on-reasoner-error must be fail or continue, got {self.on_reasoner_error!r}")
-        from .session import check_output_folder
+        from .session import check_output_path
 
-        check_output_folder(self.output, overwrite=True)  # a file, or a file on the way to it: one-line error
+        check_output_path(self.output)  # a file, or a file on the way to it: one-line error
         if self.config.root:  # absolute: the same config names the same data and files from any folder
             import dataclasses
 

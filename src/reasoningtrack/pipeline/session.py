@@ -22,7 +22,8 @@ from .results import FrameResult, RunSummary
 from .tracker import ReasoningTracker
 from .writers import AnnotatedVideoWriter, ReasoningLogWriter
 
-__all__ = ["build_tracker", "find_groundtruth", "find_description", "track_to_folder", "TrackOutputs", "NO_REASONER"]
+__all__ = ["build_tracker", "find_groundtruth", "find_description", "track_to_folder", "TrackOutputs", "NO_REASONER",
+           "check_output_path", "check_output_folder", "TRACK_FILES"]
 
 def build_tracker(backbone: BackboneSpec, reasoner: ReasonerSpec, pipeline, shared_reasoner=None) -> ReasoningTracker:
     """Build the backbone and the reasoner (``reasoner`` ``none``: the backbone alone).
@@ -97,17 +98,35 @@ class TrackOutputs:
     """True when ``stop()`` ended the run before the last frame."""
 
 
-def check_output_folder(output: str | Path, overwrite: bool = False) -> Path:
-    """``output`` resolved; a ConfigError when it is a file, or a non-empty folder without
-    ``overwrite`` (checked before anything is built or written)."""
+#: What a track run writes into its folder; ``overwrite`` replaces a folder holding only these.
+TRACK_FILES = ("boxes.txt", "reasoning.jsonl", "config.yaml", "video.mp4")
+
+
+def check_output_path(output: str | Path) -> Path:
+    """``output`` resolved; a ConfigError when it, or a folder on the way to it, is a file."""
     folder = Path(output).expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"--output {folder} is a file, not a folder")
     blocking = next((p for p in folder.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:  # the folder could never be made (checked here, not as a traceback later)
         raise ConfigError(f"--output {folder}: {blocking} is a file, not a folder")
-    if folder.is_dir() and any(folder.iterdir()) and not overwrite:
+    return folder
+
+
+def check_output_folder(output: str | Path, overwrite: bool = False) -> Path:
+    """``output`` resolved (see :func:`check_output_path`); a ConfigError for a non-empty folder
+    without ``overwrite``, and, with it, for a folder holding anything a track run does not write
+    (``overwrite`` replaces the whole folder: other files would be deleted). Checked before
+    anything is built or written."""
+    folder = check_output_path(output)
+    present = sorted(p.name + ("/" if p.is_dir() else "") for p in folder.iterdir()) if folder.is_dir() else []
+    if present and not overwrite:
         raise ConfigError(f"--output {folder} is not empty (an earlier run?); add --overwrite to replace it, or choose another folder")
+    foreign = [name for name in present if name not in TRACK_FILES]
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+        raise ConfigError(f"--output {folder} holds files a track run did not write ({shown}); --overwrite replaces "
+                          "only a track run's folder: choose another folder")
     return folder
 
 
