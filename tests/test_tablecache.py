@@ -53,6 +53,22 @@ def test_second_read_comes_from_the_cache_with_identical_arrays(files, tmp_path)
         assert b.flags.writeable  # owned by the caller, like a parsed array
 
 
+def test_cached_arrays_are_private_copies(files, tmp_path):
+    """Bundles are mapped copy-on-write: writing into a served array changes neither the bundle
+    on disk nor the arrays of a later call."""
+    cache = tmp_path / "cache"
+    parse = CountingParser()
+    load_tables(files, parse, kind="t", cache_dir=cache)
+    bundle = next(cache.glob("*.tables"))
+    before = bundle.read_bytes()
+    served = load_tables(files, parse, kind="t", cache_dir=cache)
+    served[0][:] = -1.0
+    assert bundle.read_bytes() == before
+    again = load_tables(files, parse, kind="t", cache_dir=cache)
+    assert again[0].tobytes() == parse(files[:1])[0].tobytes()
+    assert len(parse.calls) == 2  # the first load and the check above, nothing re-parsed
+
+
 def test_a_changed_file_is_read_again(files, tmp_path):
     cache = tmp_path / "cache"
     parse = CountingParser()

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import struct
 import tempfile
@@ -68,20 +69,31 @@ def _bundle_path(cache_dir: Path, kind: str, paths: Sequence[str]) -> Path:
 
 
 def _read_bundle(path: Path) -> dict[str, tuple[int, int, np.ndarray]]:
-    """``{path: (size, mtime_ns, array)}`` of a bundle; empty when it is absent or unreadable."""
+    """``{path: (size, mtime_ns, array)}`` of a bundle; empty when it is absent or unreadable.
+
+    The bundle is mapped copy-on-write (``mmap.ACCESS_COPY``) rather than read into a fresh
+    buffer: the arrays are still private and writable, but pages come straight from the page
+    cache when first touched instead of being zero-filled and copied (7 LaSOT trackers' bundles,
+    154 MB: about 0.05 s CPU instead of 0.2 s, benchmarks/bench_evaluate_cli.py). Bundles are only
+    ever replaced whole (``os.replace``), never truncated in place, so a mapping stays valid.
+    """
     try:
         with open(path, "rb") as fh:
-            blob = bytearray(os.fstat(fh.fileno()).st_size)
-            if fh.readinto(blob) != len(blob):
-                return {}
+            size = os.fstat(fh.fileno()).st_size
+            try:
+                blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY) if size else bytearray()
+            except (OSError, ValueError):  # no mmap here: read a copy
+                blob = bytearray(size)
+                if fh.readinto(blob) != len(blob):
+                    return {}
     except OSError:
         return {}
     try:
-        if not blob.startswith(_MAGIC):
+        if blob[: len(_MAGIC)] != _MAGIC:
             return {}
         (header_len,) = struct.unpack_from("<Q", blob, len(_MAGIC))
         start = len(_MAGIC) + 8
-        header = json.loads(blob[start : start + header_len].decode("utf-8"))
+        header = json.loads(bytes(blob[start : start + header_len]).decode("utf-8"))
         if header.get("version") != FORMAT_VERSION:
             return {}
         data = memoryview(blob)[start + header_len :]
