@@ -248,3 +248,15 @@ def test_release_prompt_through_the_chat_template(tiny_qwen_dir, shared_data):
         + "<|vision_start|><|image_pad|><|vision_end|>" * 2
         + "the wooden ship on the river<|im_end|>\n<|im_start|>assistant\n"
     )
+
+
+def test_tiny_builder_never_replaces_a_folder_it_did_not_write(tmp_path):
+    """The checkpoint folder is replaced whole: `dev tiny-vlm .` must not delete a project."""
+    from typer.testing import CliRunner
+
+    from reasoningtrack.cli import app
+
+    (tmp_path / "notes.txt").write_text("keep me\n")
+    result = CliRunner().invoke(app, ["dev", "tiny-vlm", str(tmp_path)])
+    assert result.exit_code == 2 and "holds no tiny model" in " ".join(result.output.split())
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"] and (tmp_path / "notes.txt").read_text() == "keep me\n"

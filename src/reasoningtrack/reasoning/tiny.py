@@ -159,6 +159,10 @@ def build_tiny_qwen(
     repeats one token whatever it sees). ``tokenizer_corpus``: a text file (one text per line) or
     strings, added to a built-in corpus of task strings; ``min_pixels``/``max_pixels`` are the saved
     processor's defaults (small, for CPU speed)."""
+    out = Path(out_dir)
+    if out.is_dir() and any(out.iterdir()) and not (out / "tiny_model.json").is_file():
+        # the folder is replaced whole: never delete what an earlier tiny build did not write
+        raise ValueError(f"{out} is not empty and holds no tiny model (tiny_model.json); choose another folder")
     mrope_section = _mrope_section(text_hidden, heads, kv_heads, vision_hidden, vision_heads)
     import torch
     from transformers import Qwen2_5_VLForConditionalGeneration
