@@ -43,7 +43,23 @@ def _last_json(text: str) -> dict:
     return json.loads(text[start:])
 
 
-def _script(name: str, args: list[str], limit_s: float) -> dict:
+def _script(name: str, args: list[str], limit_s: float, in_process: bool = False) -> dict:
+    """Run another benchmark script and return its JSON report: in a subprocess with a time limit
+    (GPU runs: its memory is freed when it ends), or in this process (``--tiny``: no second start
+    of torch and transformers, which costs more than the tiny work itself)."""
+    if in_process:
+        import contextlib
+        import io
+        import runpy
+
+        saved, buffer = sys.argv, io.StringIO()
+        sys.argv = [str(HERE / name), *args]
+        try:
+            with contextlib.redirect_stdout(buffer):
+                runpy.run_path(str(HERE / name), run_name="__main__")
+        finally:
+            sys.argv = saved
+        return _last_json(buffer.getvalue())
     done = subprocess.run([sys.executable, str(HERE / name), *args], capture_output=True, text=True, timeout=limit_s)
     if done.returncode != 0:
         raise RuntimeError(f"{name} exited with {done.returncode}: {done.stderr[-2000:]}")
@@ -88,7 +104,7 @@ def part_qwen(args) -> dict:
         common += ["--tiny", "--dtype", "float32", "--image-size", "112", "--prompt-tokens", "24"]
     out = {}
     for batch in args.batches[1:]:
-        report = _script("gpu_qwen_latency.py", [*common, "--batch", str(batch)], args.part_limit_s)
+        report = _script("gpu_qwen_latency.py", [*common, "--batch", str(batch)], args.part_limit_s, in_process=args.tiny)
         out.setdefault("batch_1_s", report["single_call_s"])
         out[f"batch_{batch}_s"] = report["batched_call_s"]
         out["details"] = out.get("details", []) + [report]
@@ -147,11 +163,11 @@ def part_end_to_end(args, workdir: Path) -> dict:
 
 def part_grpo(args, workdir: Path) -> dict:
     if args.tiny:
-        extra = ["--device", "cpu", "--tiny", "--steps", "2"]
+        extra = ["--device", "cpu", "--tiny", "--steps", "2", "--completion-length", "4", "--image-size", "56"]
     else:
         extra = ["--size", "3b", "--steps", "3", "--generations", "5", "--completion-length", str(args.completion_length),
                  "--image-size", "448"]
-    return _script("gpu_grpo_steps.py", [*extra, "--workdir", str(workdir / "grpo")], args.part_limit_s)
+    return _script("gpu_grpo_steps.py", [*extra, "--workdir", str(workdir / "grpo")], args.part_limit_s, in_process=args.tiny)
 
 
 def main() -> None:

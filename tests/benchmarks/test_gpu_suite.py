@@ -4,7 +4,7 @@ same four parts and code paths at tiny widths, one JSON file with every part's n
 from __future__ import annotations
 
 import json
-import subprocess
+import runpy
 import sys
 from pathlib import Path
 
@@ -13,12 +13,16 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_suite.py"
 
 
+def _run(argv: list[str], monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *argv])
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    runpy.run_path(str(SCRIPT), run_name="__main__")
+
+
 @pytest.mark.slow
-def test_gpu_suite_tiny_on_cpu_writes_every_part(tmp_path):
+def test_gpu_suite_tiny_on_cpu_writes_every_part(tmp_path, monkeypatch):
     out = tmp_path / "suite.json"
-    done = subprocess.run([sys.executable, str(SCRIPT), "--tiny", "--out", str(out)], capture_output=True, text=True,
-                          timeout=1500, cwd=tmp_path, env={**__import__("os").environ, "HF_HUB_OFFLINE": "1"})
-    assert done.returncode == 0, done.stderr[-3000:]
+    _run(["--tiny", "--out", str(out)], monkeypatch)
     report = json.loads(out.read_text())
     assert report["tiny"] and report["errors"] == {}, report["errors"]
     parts = report["parts"]
@@ -32,10 +36,11 @@ def test_gpu_suite_tiny_on_cpu_writes_every_part(tmp_path):
     assert len(parts["grpo"]["step_s"]) == 2 and parts["grpo"]["completions_per_step"] > 0
 
 
-def test_gpu_suite_refuses_to_run_without_a_gpu_unless_tiny(tmp_path):
+def test_gpu_suite_refuses_to_run_without_a_gpu_unless_tiny(tmp_path, monkeypatch, capsys):
     import torch
 
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")
-    done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "x.json")], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2 and "no CUDA device" in done.stderr
+    with pytest.raises(SystemExit) as stop:
+        _run(["--out", str(tmp_path / "x.json")], monkeypatch)
+    assert stop.value.code == 2 and "no CUDA device" in capsys.readouterr().err
