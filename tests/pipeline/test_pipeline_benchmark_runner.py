@@ -29,7 +29,7 @@ def names_of(root: Path) -> list[str]:
 
 
 def bench_args(root: Path, output: Path, *extra: str) -> list[str]:
-    return ["benchmark", "--dataset", "synthetic", "--root", str(root), "--tracker", "kcf", "--reasoner", "heuristic",
+    return ["benchmark", "--dataset", "synthetic", "--root", str(root), "--backbone", "kcf", "--reasoner", "heuristic",
             "--interval", "5", "--output", str(output), *extra]
 
 

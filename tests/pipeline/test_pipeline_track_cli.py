@@ -26,7 +26,7 @@ def crossing_run(shared_data, tmp_path_factory):
     images = shared_data / "sequences" / "Crossing" / "img"
     result = CliRunner().invoke(
         app,
-        ["track", str(images), "--text", "a person crossing the road", "--tracker", "csrt", "--reasoner", "heuristic",
+        ["track", str(images), "--text", "a person crossing the road", "--backbone", "csrt", "--reasoner", "heuristic",
          "--interval", "30", "--policy", "dynamic+static", "--output", str(out)],
     )
     assert result.exit_code == 0, result.output

@@ -98,7 +98,7 @@ def test_wrong_architecture_lists_the_differences(tmp_path, ref, tiny_state, tin
         check_state_dict(full, tiny_state, "tiny_state_dict.pt")
     message = str(info.value)
     assert "keys with a different shape: backbone.pos_embed [1, 196, 64] (model [1, 196, 512])" in message
-    assert "embed_dim=64" in message and "--tracker-config" in message
+    assert "embed_dim=64" in message and "--backbone-config" in message
     assert "... and" in message  # long lists are shortened, with the count
 
 

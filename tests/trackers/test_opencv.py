@@ -143,7 +143,7 @@ def test_config_options_and_errors(tmp_path):
         BACKBONES.build("mosse", params={"x": 1})
     with pytest.raises(ConfigError, match="unknown option"):
         BACKBONES.build("csrt", checkpoint="model.pth")
-    with pytest.raises(ConfigError, match="use --tracker kcf"):
+    with pytest.raises(ConfigError, match="use --backbone kcf"):
         BACKBONES.build("csrt", algorithm="kcf")
     config = tmp_path / "csrt.yaml"
     config.write_text("algorithm: csrt\nparams:\n  use_hog: false\n")

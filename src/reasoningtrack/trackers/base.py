@@ -56,4 +56,4 @@ class Backbone(ABC):
         """Release resources (threads, GPU memory)."""
 
 
-BACKBONES: Registry[Backbone] = Registry("tracker")
+BACKBONES: Registry[Backbone] = Registry("backbone")

@@ -204,7 +204,7 @@ def _factory(name: str):
     def build(**options) -> OpenCVTracker:
         given = options.pop("algorithm", name)
         if given != name:
-            raise ConfigError(f"tracker {name!r} was asked for algorithm {given!r}; use --tracker {given}")
+            raise ConfigError(f"backbone {name!r} was asked for algorithm {given!r}; use --backbone {given}")
         return build_opencv_tracker(name, **options)
 
     build.__name__ = f"build_{name}"

@@ -1,6 +1,6 @@
 """DUTrack (CVPR 2025) as a ReasoningTrack backbone: a checkpoint-compatible PyTorch network and
 the official test-time tracker, numerically identical to the official code on its reference
-fixture. ``build_dutrack(**options)`` is the registry factory (``--tracker dutrack``).
+fixture. ``build_dutrack(**options)`` is the registry factory (``--backbone dutrack``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _DTYPES = {"float32": "float32", "fp32": "float32", "bfloat16": "bfloat16", "bf1
 
 @dataclass
 class DUTrackOptions(Config):
-    """Options of ``--tracker dutrack`` (``--checkpoint``, ``--tracker-config``, ``--tracker-opt k=v``).
+    """Options of ``--backbone dutrack`` (``--checkpoint``, ``--backbone-config``, ``--backbone-opt k=v``).
 
     Any field of :class:`DUTrackTrackerConfig` (e.g. ``hanning``, ``clip_margin``) is also accepted
     as an option and overrides the official test-time value.

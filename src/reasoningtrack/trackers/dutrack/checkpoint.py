@@ -114,7 +114,7 @@ def _architecture_hint(state: Mapping[str, Tensor]) -> str:
     blocks = {int(k.split(".")[2]) for k in state if k.startswith("backbone.blocks.")}
     grid = round(search.shape[1] ** 0.5)
     return (f" The checkpoint looks like embed_dim={norm.shape[0]}, {len(blocks)} backbone blocks, "
-            f"search grid {grid}x{grid} (search size {grid * 16}); choose the matching --tracker-config "
+            f"search grid {grid}x{grid} (search size {grid * 16}); choose the matching --backbone-config "
             f"(dutrack-256, dutrack-384 or a JSON/YAML architecture file).")
 
 

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HUB_TOKENIZER = "bert-base-uncased"
 _OFFLINE_HINT = (
-    "pass a BERT vocabulary explicitly, e.g. --tracker-opt vocab=/path/to/vocab-bert-base-uncased.txt "
+    "pass a BERT vocabulary explicitly, e.g. --backbone-opt vocab=/path/to/vocab-bert-base-uncased.txt "
     "(and lowercase=true; lowercase=false for a cased vocab), or a local tokenizer folder"
 )
 
