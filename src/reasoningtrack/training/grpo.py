@@ -25,7 +25,7 @@ from typing import Callable
 
 from ..config import ConfigError
 from .config import GRPOConfig
-from .modeling import peft_config, prepare_model, save_output, torch_threads, training_arguments
+from .modeling import prepare_model, save_output, torch_threads, trainer_inputs, training_arguments
 from .rewards import build_reward_functions
 
 __all__ = ["train_grpo", "build_grpo_trainer"]
@@ -79,13 +79,7 @@ def build_grpo_trainer(
         **trl_options,
     )
     trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=list(reward_functions),
-        args=args,
-        train_dataset=train_dataset,
-        processing_class=processor,
-        peft_config=peft_config(cfg.lora, cfg.freeze_vision) if cfg.lora.enabled else None,
-        callbacks=callbacks,
+        reward_funcs=list(reward_functions), args=args, **trainer_inputs(cfg, model, processor, train_dataset, callbacks)
     )
     return trainer, processor
 

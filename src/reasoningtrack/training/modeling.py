@@ -27,6 +27,7 @@ __all__ = [
     "peft_config",
     "save_output",
     "training_arguments",
+    "trainer_inputs",
     "TRAINING_RECORD",
     "torch_threads",
 ]
@@ -157,6 +158,18 @@ class torch_threads:
 
             torch.set_num_threads(self.previous)
         return False
+
+
+def trainer_inputs(cfg, model, processor, train_dataset, callbacks=None) -> dict:
+    """The keyword arguments every TRL trainer here takes: the model, the data, the processor, the
+    LoRA adapter (when enabled) and the callbacks."""
+    return dict(
+        model=model,
+        train_dataset=train_dataset,
+        processing_class=processor,
+        peft_config=peft_config(cfg.lora, cfg.freeze_vision) if cfg.lora.enabled else None,
+        callbacks=callbacks,
+    )
 
 
 def training_arguments(cfg, flags: dict) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 from .config import SFTConfig
-from .modeling import peft_config, prepare_model, save_output, torch_threads, training_arguments
+from .modeling import prepare_model, save_output, torch_threads, trainer_inputs, training_arguments
 
 __all__ = ["train_sft", "build_sft_trainer"]
 
@@ -27,14 +27,7 @@ def build_sft_trainer(cfg: SFTConfig, train_dataset, *, callbacks=None, announce
         max_length=cfg.max_length,
         **dict(cfg.trl_options),
     )
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=train_dataset,
-        processing_class=processor,
-        peft_config=peft_config(cfg.lora, cfg.freeze_vision) if cfg.lora.enabled else None,
-        callbacks=callbacks,
-    )
+    trainer = SFTTrainer(args=args, **trainer_inputs(cfg, model, processor, train_dataset, callbacks))
     return trainer, processor
 
 
