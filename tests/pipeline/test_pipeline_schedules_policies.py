@@ -314,3 +314,29 @@ def test_motion_gate_matches_the_rule_on_random_walks(seed):
     results = list(tracker.run(numbered_frames(count, height, width), boxes[0], "a car"))
     assert 3 < len(expected) < len(range(check, count, check))  # the walk exercises both outcomes
     assert event_frames(results) == expected
+
+
+def test_motion_reference_moves_only_when_the_reasoner_is_asked():
+    """The release moves its reference box when it calls the VLM: a fire that finds a call still
+    in flight (here: a timed-out one) asks nothing, so the same displacement fires again later."""
+    import time
+
+    count = 51
+    boxes = np.tile([20.0, 20.0, 10.0, 10.0], (count, 1))
+    boxes[5:] += [5.0, 0, 0, 0]  # a jump (5 px > 64/32): fires at 10
+    boxes[15:] += [5.0, 0, 0, 0]  # another: fires at 20, while the first call is still in flight
+    backbone = ReplayBackbone(boxes, track_delay=0.05)
+
+    def respond(n, description, context):
+        if n == 0:
+            time.sleep(1.5)  # times out after 0.2 s and keeps the worker busy past frame 20
+        return answer(True, f"new text {n}")
+
+    reasoner = ScriptedReasoner(respond)
+    config = PipelineConfig.from_dict({"schedule": {"triggers": ["motion"]}, "timeout_s": 0.2})
+    results = list(ReasoningTracker(backbone, reasoner, config).run(numbered_frames(count), boxes[0], "a car"))
+    assert results[10].event.status == "timeout" and results[20].event is None
+    # the reference stayed at frame 10's box, so the displacement of frame 15 fires again once the
+    # worker is free (without that rule the reference would have moved at 20 and nothing would fire)
+    later = event_frames(results)[1:]
+    assert len(later) == 1 and later[0] in (30, 40, 50) and [c["frame"] for c in reasoner.calls] == [10, later[0]]

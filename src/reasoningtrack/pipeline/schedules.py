@@ -26,6 +26,10 @@ class Trigger(ABC):
     def observe(self, frame_index: int, box: np.ndarray, score: float | None) -> bool:
         """True when the reasoner should look at this frame."""
 
+    def declined(self) -> None:
+        """This trigger fired on the frame just observed but the reasoner was not asked (a call
+        still in flight, or ``combine: all`` unmet): undo what firing changed, if anything."""
+
 
 class IntervalTrigger(Trigger):
     """Every ``u`` frames: frames u, 2u, ... (the paper's update interval)."""
@@ -43,8 +47,9 @@ class MotionTrigger(Trigger):
     """The release's gate (its DUTrack tracker file, ``ifupdata`` and the ``frame_id % 10`` check):
     at every ``check_every``-th frame, fire when the box changed enough since the reference box.
 
-    The reference is the init box and moves to the current box only when the gate fires (the
-    release sets it when it calls the VLM), so slow drift accumulates until it fires. "Changed":
+    The reference is the init box and moves to the current box only when the gate fires and the
+    reasoner is asked (the release sets it when it calls the VLM; a fire that finds a call still
+    in flight is ``declined``), so slow drift accumulates until it fires. "Changed":
     area ratio (min over max) below ``area_ratio``, or the Euclidean distance between the two
     top-left corners above ``shift_fraction`` times the frame height or times the frame width
     (the release tests both, so the smaller side decides)."""
@@ -54,11 +59,13 @@ class MotionTrigger(Trigger):
     def __init__(self, config: MotionConfig):
         self.config = config
         self._reference: np.ndarray | None = None
+        self._before: np.ndarray | None = None
         self._height = 0
         self._width = 0
 
     def reset(self, init_box, image_size):
         self._reference = np.asarray(init_box, dtype=np.float64).copy()
+        self._before = None
         self._width, self._height = int(image_size[0]), int(image_size[1])
 
     def changed(self, reference: np.ndarray, box: np.ndarray) -> bool:
@@ -81,9 +88,15 @@ class MotionTrigger(Trigger):
             raise RuntimeError("MotionTrigger.observe before reset(init_box, image_size)")
         box = np.asarray(box, dtype=np.float64)
         fired = self.changed(self._reference, box)
+        self._before = self._reference if fired else None
         if fired:
             self._reference = box.copy()
         return fired
+
+    def declined(self):
+        # the release moves its reference when it calls the VLM: no call, no move
+        if self._before is not None:
+            self._reference, self._before = self._before, None
 
 
 class ConfidenceTrigger(Trigger):
@@ -122,6 +135,7 @@ class Schedule:
     def __init__(self, triggers: list[Trigger], combine: str = "any"):
         self.triggers = list(triggers)
         self.combine = combine
+        self._fired: list[Trigger] = []
 
     def reset(self, init_box, image_size) -> None:
         for trigger in self.triggers:
@@ -131,10 +145,17 @@ class Schedule:
         """Names of the triggers that fired when the combination fires, else an empty list."""
         if not self.triggers:
             return []
-        fired = [t.name for t in self.triggers if t.observe(frame_index, box, score)]
-        if self.combine == "all" and len(fired) != len(self.triggers):
+        self._fired = [t for t in self.triggers if t.observe(frame_index, box, score)]
+        if self.combine == "all" and len(self._fired) != len(self.triggers):
+            self.declined()
             return []
-        return fired
+        return [t.name for t in self._fired]
+
+    def declined(self) -> None:
+        """The tracker did not ask the reasoner although the schedule fired (busy)."""
+        for trigger in self._fired:
+            trigger.declined()
+        self._fired = []
 
 
 #: Trigger class by schedule name (the class's ``name``; ``schedule.<name>`` holds its config).

@@ -138,6 +138,7 @@ class TrackingRun:
                 if fired:
                     if worker.busy or pending is not None:
                         summary.skipped_busy += 1
+                        schedule.declined()  # no call: the motion gate's reference stays (the release's rule)
                     else:
                         ask, payload = self._request(reasoner, fired, index, frame, box, score, previous_box)
                         if cfg.mode == "async":
