@@ -14,7 +14,7 @@ def tiny_vlm(
     out_dir: Path = typer.Argument(..., help="Folder to write the checkpoint to (replaced atomically)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random weights (and the built-in corpus)."),
     tokenizer_corpus: Optional[Path] = typer.Option(
-        None, "--tokenizer-corpus", help="Extra text file (one text per line) to train the tiny tokenizer on."
+        None, "--tokenizer-corpus", help="Extra text file (one text per line) to train the tiny tokenizer on.", show_default="none"
     ),
     text_hidden: int = typer.Option(64, "--text-hidden", help="Hidden size of the language model."),
     layers: int = typer.Option(2, "--layers", help="Decoder layers of the language model."),

@@ -43,14 +43,12 @@ def evaluate(
         None, help="Benchmark or experiment folders to score (instead of --dataset/--root/--results): their config says the dataset."
     ),
     dataset: Optional[str] = typer.Option(
-        None, "--dataset", "-d", help="Benchmark name: lasot, lasot-ext, tnl2k, tnllt, otb-lang, got10k, synthetic, folder."
-    ),
+        None, "--dataset", "-d", help="Benchmark name: lasot, lasot-ext, tnl2k, tnllt, otb-lang, got10k, synthetic, folder.", show_default="from the run folders"),
     root: Optional[Path] = typer.Option(
         None,
         "--root",
         "-r",
-        help="Dataset root, or for lasot/tnl2k the evaluation toolkit's annos/ folder (or the folder holding it).",
-    ),
+        help="Dataset root, or for lasot/tnl2k the evaluation toolkit's annos/ folder (or the folder holding it).", show_default="from the run folders"),
     results: Optional[List[str]] = typer.Option(
         None, "--results", help="NAME=DIR: a tracker's raw results (<seq>.txt per sequence). Repeat for several trackers."
     ),
@@ -60,17 +58,14 @@ def evaluate(
         "--protocol",
         "-p",
         help="Metric protocol (default: the benchmark's official one): lasot-matlab, tnl2k-matlab, tnllt-matlab, "
-        "pytracking, pytracking-valid, stark, pysot, got10k-lasot, got10k.",
-    ),
+        "pytracking, pytracking-valid, stark, pysot, got10k-lasot, got10k.", show_default="the benchmark's official one"),
     split_file: Optional[Path] = typer.Option(
-        None, "--split-file", help="Sequence list (one name per line) instead of the one found with the data."
-    ),
+        None, "--split-file", help="Sequence list (one name per line) instead of the one found with the data.", show_default="the list found with the data"),
     annos: Optional[Path] = typer.Option(
         None,
         "--annos",
         help="lasot/lasot-ext/tnl2k: the toolkit's annotation folder, used for ground truth, absent flags and "
-        "attributes while --root is the dataset root (as the official numbers are computed).",
-    ),
+        "attributes while --root is the dataset root (as the official numbers are computed).", show_default="none"),
     skip_missing: bool = typer.Option(
         False, "--skip-missing", help="Skip sequences missing from any tracker's results (for all trackers) instead of failing."
     ),
@@ -79,13 +74,12 @@ def evaluate(
         "--fix-corner-first-row",
         help="Convert a first result row written as corners x1,y1,x2,y2 (SiamRPN's OTB files); the toolkits read it as is.",
     ),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the JSON report (stable schema) here."),
-    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write overall / per-attribute / per-sequence scores as CSV."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the JSON report (stable schema) here.", show_default="none"),
+    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write overall / per-attribute / per-sequence scores as CSV.", show_default="none"),
     plots: Optional[Path] = typer.Option(
-        None, "--plots", help="Folder for success / precision / normalized-precision plots (PNG and PDF), overall and per attribute."
-    ),
+        None, "--plots", help="Folder for success / precision / normalized-precision plots (PNG and PDF), overall and per attribute.", show_default="none"),
     plot_workers: Optional[int] = typer.Option(
-        None, "--plot-workers", min=1, help="Processes drawing the plots (default: one per CPU core; 1 draws in this process).", show_default=False
+        None, "--plot-workers", min=1, help="Processes drawing the plots (1 draws in this process).", show_default="one per CPU core"
     ),
     cache: bool = typer.Option(
         True,

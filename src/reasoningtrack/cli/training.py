@@ -50,18 +50,18 @@ def _set_help(example: str) -> str:
 def build(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the samples (Parquet shards; rerun the command to resume).", show_default=False),
     out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SampleConfig keys."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SampleConfig keys.", show_default="none"),
     profile: opt.Profile = None,
     dataset: List[str] = typer.Option([], "--dataset", "-d", help="Dataset name (tnllt, tnl2k, lasot, got10k, otb-lang, synthetic...); repeat with --root for several."),
     root: List[Path] = typer.Option([], "--root", "-r", help="Dataset root folder (one per --dataset, in the same order)."),
-    split: Optional[str] = typer.Option(None, "--split", help="Split to draw from (default train)."),
-    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone that labels IoU(old text) (default dutrack; csrt is weight-free)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Split to draw from (default train).", show_default="the config's"),
+    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone that labels IoU(old text) (default dutrack; csrt is weight-free).", show_default="the config's"),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value (e.g. checkpoint=DUTrack.pth.tar)."),
-    pairs: Optional[int] = typer.Option(None, "--pairs-per-sequence", help="Frame pairs per sequence (default 4)."),
-    min_gap: Optional[int] = typer.Option(None, "--min-gap", help="Smallest frame gap of a pair (default 100)."),
-    max_gap: Optional[int] = typer.Option(None, "--max-gap", help="Largest frame gap of a pair (default 500)."),
-    track_steps: Optional[int] = typer.Option(None, "--track-steps", help="1 = the release's one-step rule; k > 1 tracks through k-1 frames in between."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the pair sampling (same seed, same pairs)."),
+    pairs: Optional[int] = typer.Option(None, "--pairs-per-sequence", help="Frame pairs per sequence (default 4).", show_default="the config's"),
+    min_gap: Optional[int] = typer.Option(None, "--min-gap", help="Smallest frame gap of a pair (default 100).", show_default="the config's"),
+    max_gap: Optional[int] = typer.Option(None, "--max-gap", help="Largest frame gap of a pair (default 500).", show_default="the config's"),
+    track_steps: Optional[int] = typer.Option(None, "--track-steps", help="1 = the release's one-step rule; k > 1 tracks through k-1 frames in between.", show_default="the config's"),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of the pair sampling (same seed, same pairs).", show_default="the config's"),
     overrides: List[str] = typer.Option([], "--set", help=_set_help("min_gap=200")),
 ) -> None:
     """Draw frame pairs from datasets' training splits and label them with the frozen backbone.
@@ -111,15 +111,15 @@ def teach_command(
     samples: Path = typer.Argument(..., help="Sample folder from `reasoningtrack data build`."),
     out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the taught samples (resumable shards).", show_default=False),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with TeacherConfig keys."),
-    reasoner: Optional[str] = typer.Option(None, "--reasoner", help="Teacher backend (default openai; qwen, heuristic...)."),
-    model: Optional[str] = typer.Option(None, "--model", help="Teacher model (reasoner option model)."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (reasoner option base_url)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset name or YAML file."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with TeacherConfig keys.", show_default="none"),
+    reasoner: Optional[str] = typer.Option(None, "--reasoner", help="Teacher backend (default openai; qwen, heuristic...).", show_default="the config's"),
+    model: Optional[str] = typer.Option(None, "--model", help="Teacher model (reasoner option model).", show_default="the config's"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible server URL (reasoner option base_url).", show_default="the config's"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset name or YAML file.", show_default="the config's"),
     reasoner_opt: List[str] = typer.Option([], "--reasoner-opt", help="Reasoner option key=value."),
-    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Backbone for IoU(new text): use the one that built the samples."),
+    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Backbone for IoU(new text): use the one that built the samples.", show_default="the config's"),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
-    keep_non_strict: Optional[bool] = typer.Option(None, "--keep-non-strict/--strict-only", help="Keep answers that fail the strict format (default: strict only)."),
+    keep_non_strict: Optional[bool] = typer.Option(None, "--keep-non-strict/--strict-only", help="Keep answers that fail the strict format (default: strict only).", show_default="the config's"),
     overrides: List[str] = typer.Option([], "--set", help=_set_help("shard_size=64")),
 ) -> None:
     """Ask a teacher reasoner for <think>/<d>/<answer> on every sample; keep strict answers.
@@ -154,7 +154,7 @@ def import_release(
     files: List[Path] = typer.Argument(..., help="LLaMA-Factory alpaca JSON files (e.g. the release's sft_dataset_*.json)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Folder for the SFT dataset (datasets.save_to_disk).", show_default=False),
     out_old: Optional[Path] = typer.Option(None, "--out", hidden=True, help="Deprecated: -o/--output."),
-    image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder that replaces the release's /your_root_path prefix of frame paths."),
+    image_root: Optional[Path] = typer.Option(None, "--image-root", help="Folder that replaces the release's /your_root_path prefix of frame paths.", show_default="none"),
 ) -> None:
     """Read the release's LLaMA-Factory SFT JSON into an SFT dataset for `reasoningtrack train sft`.
 
@@ -181,9 +181,9 @@ def export_release(
     data: Path = typer.Argument(..., help="Taught sample folder (`data teach`) or an imported SFT dataset (`data import-release`)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="JSON file to write (LLaMA-Factory alpaca layout).", show_default=False),
     out_arg: Optional[Path] = typer.Argument(None, hidden=True, metavar="[OUT]", help="Deprecated: -o/--output."),
-    image_dir: Optional[Path] = typer.Option(None, "--image-dir", help="Where to write the frames (sampleNNNN/img1.jpg, img2.jpg) when rows carry images, not paths."),
+    image_dir: Optional[Path] = typer.Option(None, "--image-dir", help="Where to write the frames (sampleNNNN/img1.jpg, img2.jpg) when rows carry images, not paths.", show_default="none"),
     instruction: str = typer.Option("release-sft", "--instruction", help="Instruction of rows without their own: release-sft (the release's, with the d tag), release-sft-no-d, or a text file."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Instead of --instruction: the system text of this prompt preset, rendered."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Instead of --instruction: the system text of this prompt preset, rendered.", show_default="none"),
 ) -> None:
     """Write SFT data in the release's LLaMA-Factory JSON (instruction, input, output, images).
 
@@ -249,17 +249,17 @@ def _require_data(data: Optional[List[Path]]) -> List[Path]:
 @train_app.command("sft")
 def train_sft(
     data: Optional[List[Path]] = typer.Argument(None, help="Taught sample folders, imported release datasets or alpaca .json files (several are concatenated)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SFTConfig keys."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with SFTConfig keys.", show_default="none"),
     profile: opt.Profile = None,
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML and exit (no data needed)."),
-    model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
+    model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"], show_default="the config's"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True, help="Deprecated: -o/--output."),
-    lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Train in the reasoner's inference layout with this prompt preset or YAML file (sets conversation: inference; default: the release's LLaMA-Factory layout)."),
-    image_root: Optional[Path] = typer.Option(None, "--image-root", help="For alpaca JSON input: folder that replaces /your_root_path."),
-    yes_share: Optional[float] = typer.Option(None, "--yes-share", help="Balance the rows to this share of d=yes (the release's SFT data: 0.7)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
+    lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's).", show_default="the config's"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Train in the reasoner's inference layout with this prompt preset or YAML file (sets conversation: inference; default: the release's LLaMA-Factory layout).", show_default="the config's"),
+    image_root: Optional[Path] = typer.Option(None, "--image-root", help="For alpaca JSON input: folder that replaces /your_root_path.", show_default="none"),
+    yes_share: Optional[float] = typer.Option(None, "--yes-share", help="Balance the rows to this share of d=yes (the release's SFT data: 0.7).", show_default="the config's"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs).", show_default="the config's"),
     overrides: List[str] = typer.Option([], "--set", help=_set_help("max_pixels=262144")),
 ) -> None:
     """Supervised fine-tuning of the reasoner on teacher chain-of-thought (TRL SFTTrainer).
@@ -304,17 +304,17 @@ def train_sft(
 @train_app.command("grpo")
 def train_grpo(
     data: Optional[List[Path]] = typer.Argument(None, help="Sample folders from `reasoningtrack data build` (several are concatenated)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with GRPOConfig keys (or one printed by --print-config)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="YAML with GRPOConfig keys (or one printed by --print-config).", show_default="none"),
     profile: opt.Profile = None,
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved configuration as YAML (TRL's key names) and exit (no data needed)."),
-    model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"]),
+    model: Optional[str] = typer.Option(None, "--model", help=_TRAIN_COMMON["model"], show_default="the config's"),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help=_TRAIN_COMMON["output_dir"], show_default="the config's output_dir"),
     output_dir: Optional[Path] = typer.Option(None, "--output-dir", hidden=True, help="Deprecated: -o/--output."),
-    lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's)."),
-    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (its system text goes into the release's GRPO prompt)."),
-    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone of the IoU/judge rewards (the one that built the samples)."),
+    lora: Optional[bool] = typer.Option(None, "--lora/--full", help="LoRA through PEFT, or full fine-tuning (the release's).", show_default="the config's"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="Prompt preset or YAML file (its system text goes into the release's GRPO prompt).", show_default="the config's"),
+    backbone: Optional[str] = typer.Option(None, "--backbone", "-b", help="Frozen backbone of the IoU/judge rewards (the one that built the samples).", show_default="the config's"),
     backbone_opt: List[str] = typer.Option([], "--backbone-opt", help="Backbone option key=value."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs)."),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many optimiser steps (overrides epochs).", show_default="the config's"),
     overrides: List[str] = typer.Option([], "--set", help=_set_help("beta=0.02")),
 ) -> None:
     """GRPO of the reasoner with format / strict / IoU / judge rewards (TRL GRPOTrainer).
@@ -356,7 +356,7 @@ def toy_samples_command(
     out: Path = typer.Argument(..., help="Folder for the toy samples (same layout as `data build`)."),
     n: int = typer.Option(200, "--n", min=1, help="Number of frame pairs."),
     seed: int = typer.Option(0, "--seed", help="Seed (same seed, same pairs)."),
-    prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="Also write the toy's short prompt (YAML) here."),
+    prompt_file: Optional[Path] = typer.Option(None, "--prompt-file", help="Also write the toy's short prompt (YAML) here.", show_default="none"),
 ) -> None:
     """Write toy-world pairs whose right answer is known (the shape changed colour or not), labelled by the toy backbone, with the oracle teacher's output in completion_text: ready for `train sft` and `train grpo --backbone toy`.
     """
@@ -397,7 +397,7 @@ def toy_ablation_command(
     out: Path = typer.Option(..., "--output", "-o", help="Folder for the models and summary.json / summary.csv (rerun to resume).", show_default=False),
     seeds: List[int] = typer.Option([0], "--seed", help="Seeds to run (repeatable)."),
     variants: List[str] = typer.Option([], "--variant", help="Variants to run (repeatable; default all): sft, format, strict, iou, judge, format+strict, iou+judge, release(iou=0), iou=0.1, iou=0.25, iou=0.5, iou=1.0."),
-    grpo_steps: Optional[int] = typer.Option(None, "--grpo-steps", help="GRPO optimiser steps per variant (default 60)."),
+    grpo_steps: Optional[int] = typer.Option(None, "--grpo-steps", help="GRPO optimiser steps per variant (default 60).", show_default="the config's"),
     overrides: List[str] = typer.Option([], "--set", help="Override any AblationConfig key, e.g. --set toy.n_eval=64."),
 ) -> None:
     """Reward ablation and SFT vs SFT+GRPO on the toy world: one SFT checkpoint, then GRPO with each reward alone, subsets, the release's weights and several IoU weights; each measured on held-out toy pairs (reward components, one total under fixed weights, the toy backbone's tracking IoU and success, decision and answer accuracy). Writes summary.json and summary.csv.
