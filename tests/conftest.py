@@ -62,3 +62,33 @@ def tiny_qwen_dir(tmp_path_factory) -> Path:
     assert result.exit_code == 0, result.output
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     return out
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Debian chromium driven by Playwright's sync API for the whole session.
+
+    One instance only: Playwright's sync API runs an event loop in the main thread while it is
+    open, so a second ``sync_playwright()`` started while another is alive (the report tests and
+    the demo test, in random order) fails with "using Playwright Sync API inside the asyncio loop".
+    Skips without chromium, except under ``CI=true`` (``.ci/run`` installs it)."""
+    import shutil
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        message = "Debian's chromium is not installed at /usr/bin/chromium (.ci/run installs it with apt-get)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " -- required under CI=true")
+        pytest.skip(message)
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+

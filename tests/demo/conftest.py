@@ -5,7 +5,6 @@ by git)."""
 from __future__ import annotations
 
 import os
-import shutil
 from fractions import Fraction
 from pathlib import Path
 
@@ -62,18 +61,6 @@ def demo_url(tmp_path_factory):
     finally:
         blocks.close()
         server.close()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "Debian's chromium is not installed (.ci/run installs it with apt-get)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " -- required under CI=true")
-        pytest.skip(message)
-    pytest.importorskip("playwright.sync_api", reason="playwright (python) is not installed")
-    return path
 
 
 @pytest.fixture(scope="session")
