@@ -11,7 +11,7 @@ this run, and the ratio to the official anchor (fp32, 2 threads, this kind of 2-
 forward 0.86-0.94 s, track 1.05-1.10 fps).
 
 CPU (default):  python benchmarks/bench_dutrack.py --threads 2 --iters 5 --warmup 2
-                (variants fp32 = the plain eager module, fp32-fast = the default fused kernels, bf16-fast)
+                (variants fp32 = the plain eager module, the default; fp32-fast = the fused kernels; bf16-fast)
 GPU:            python benchmarks/bench_dutrack.py --device cuda --iters 50 --warmup 10
                 (variants fp32, fp32-fast, bf16-fast, fp32-fast-compile unless --variants is given)
 """
@@ -61,7 +61,7 @@ VARIANTS = {
     "bf16-compile": Variant("bf16-compile", torch.bfloat16, "sdpa", True),
 }
 # "fp32" is the plain eager module (the reference the tests compare with); "-fast" the fused
-# kernels of trackers/dutrack/fast.py, the backbone's default.
+# kernels of trackers/dutrack/fast.py (opt-in: kernels=fast).
 DEFAULTS = {"cpu": ["fp32", "fp32-fast", "bf16-fast"], "cuda": ["fp32", "fp32-fast", "bf16-fast", "fp32-fast-compile"]}
 
 

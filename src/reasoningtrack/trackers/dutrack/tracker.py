@@ -13,9 +13,9 @@ Differences from the official tracker, all deliberate:
   once normalised), so long sequences do not fill the accelerator;
 * a stored template's tokens (stem, conv stages, merges) are computed once and reused while the
   template stays chosen, instead of re-running the conv stages on every template every frame;
-* by default the network runs through :class:`~.fast.FastDUTrack` (fused kernels, channels-last
-  convolutions; the same function up to float32 re-association), ``kernels="reference"`` runs the
-  plain module.
+* ``kernels="fast"`` runs the network through :class:`~.fast.FastDUTrack` (fused kernels,
+  channels-last convolutions; the same function up to float32 re-association); the default
+  ``kernels="reference"`` runs the plain module.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ class DUTrackBackbone(Backbone):
 
     def __init__(self, net: DUTrackNet, tokenizer: TextTokenizer, config: DUTrackTrackerConfig, *,
                  device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32, compile: bool = False,
-                 kernels: str = "fast"):
+                 kernels: str = "reference"):
         if tokenizer.vocab_size > net.cfg.vocab_size:
             raise BackboneError(
                 f"the tokenizer {tokenizer.source!r} has {tokenizer.vocab_size} entries but the network's text "
