@@ -41,10 +41,11 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["default_cache_dir", "load_tables", "RACY_SECONDS", "FORMAT_VERSION"]
+__all__ = ["default_cache_dir", "load_tables", "bundle_path", "read_bundle", "write_bundle", "is_racy", "Entry",
+           "RACY_SECONDS", "FORMAT_VERSION"]
 
-#: Bumped whenever the parsers' output for the same bytes could change.
-FORMAT_VERSION = 2
+#: Bumped whenever the parsers' output for the same bytes, or the bundle layout, could change.
+FORMAT_VERSION = 3
 #: Files younger than this (relative to their parsing) are not cached; see the module docstring.
 RACY_SECONDS = 2.0
 _MAGIC = b"RTTBLv1\0"
@@ -60,7 +61,18 @@ def default_cache_dir() -> Path | None:
     return Path(base) / "reasoningtrack" / "tables"
 
 
-def _bundle_path(cache_dir: Path, kind: str, paths: Sequence[str]) -> Path:
+#: One bundle entry: the file's size and modification time (ns), its array, and what else the
+#: writer keeps beside it (JSON-able; None for parsed tables).
+Entry = tuple[int, int, np.ndarray, "dict | None"]
+
+
+def is_racy(mtime_ns: int, read_at_ns: int) -> bool:
+    """Whether a file modified at ``mtime_ns`` and read at ``read_at_ns`` is too young to cache."""
+    return read_at_ns - mtime_ns < RACY_SECONDS * 1e9
+
+
+def bundle_path(cache_dir: Path, kind: str, paths: Sequence[str]) -> Path:
+    """The bundle file of ``kind`` for this list of (absolute) paths."""
     digest = hashlib.sha256()
     digest.update(f"{kind}\0{FORMAT_VERSION}\0".encode())
     for p in paths:
@@ -68,8 +80,8 @@ def _bundle_path(cache_dir: Path, kind: str, paths: Sequence[str]) -> Path:
     return cache_dir / f"{digest.hexdigest()[:40]}.tables"
 
 
-def _read_bundle(path: Path) -> dict[str, tuple[int, int, np.ndarray]]:
-    """``{path: (size, mtime_ns, array)}`` of a bundle; empty when it is absent or unreadable.
+def read_bundle(path: Path) -> dict[str, Entry]:
+    """``{name: (size, mtime_ns, array, meta)}`` of a bundle; empty when it is absent or unreadable.
 
     The bundle is mapped copy-on-write (``mmap.ACCESS_COPY``) rather than read into a fresh
     buffer: the arrays are still private and writable, but pages come straight from the page
@@ -98,25 +110,26 @@ def _read_bundle(path: Path) -> dict[str, tuple[int, int, np.ndarray]]:
             return {}
         data = memoryview(blob)[start + header_len :]
         out = {}
-        for name, size, mtime_ns, dtype, shape, order, offset, nbytes in header["entries"]:
-            if offset + nbytes > len(data) or order not in ("C", "F"):
+        for name, size, mtime_ns, dtype, shape, order, offset, nbytes, meta in header["entries"]:
+            if offset + nbytes > len(data) or order not in ("C", "F") or not (meta is None or isinstance(meta, dict)):
                 return {}
             flat = np.frombuffer(data[offset : offset + nbytes], dtype=np.dtype(dtype))
-            out[name] = (int(size), int(mtime_ns), flat.reshape(shape, order=order))
+            out[name] = (int(size), int(mtime_ns), flat.reshape(shape, order=order), meta)
         return out
     except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
         return {}
 
 
-def _write_bundle(path: Path, entries: dict[str, tuple[int, int, np.ndarray]]) -> None:
+def write_bundle(path: Path, entries: dict[str, Entry]) -> None:
+    """Write ``entries`` as the bundle at ``path``, atomically (see the module docstring)."""
     header_entries, chunks, offset = [], [], 0
-    for name, (size, mtime_ns, array) in entries.items():
+    for name, (size, mtime_ns, array, meta) in entries.items():
         # Keep the memory order: the box parsers return column-major arrays, which the metrics
         # read column by column (measurably faster than row-major).
         order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
         dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
         raw = array.astype(dtype, copy=False).tobytes(order=order)
-        header_entries.append([name, size, mtime_ns, dtype.str, list(array.shape), order, offset, len(raw)])
+        header_entries.append([name, size, mtime_ns, dtype.str, list(array.shape), order, offset, len(raw), meta])
         chunks.append(raw)
         offset += len(raw)
     header = json.dumps({"version": FORMAT_VERSION, "entries": header_entries}).encode("utf-8")
@@ -161,8 +174,8 @@ def load_tables(
         stats = [os.stat(n) for n in names]
     except OSError:
         return parse_many(files)  # a missing file: the parser raises its usual error
-    bundle = _bundle_path(cache_dir, kind, names)
-    cached = _read_bundle(bundle)
+    bundle = bundle_path(cache_dir, kind, names)
+    cached = read_bundle(bundle)
     out: list[np.ndarray | None] = [None] * len(files)
     todo: list[int] = []
     for i, (name, st) in enumerate(zip(names, stats)):
@@ -179,13 +192,12 @@ def load_tables(
         out[i] = array
     fresh = {}
     for i, (name, st) in enumerate(zip(names, stats)):
-        racy = parsed_at - st.st_mtime_ns < RACY_SECONDS * 1e9
-        if not racy and out[i] is not None:
-            fresh[name] = (st.st_size, st.st_mtime_ns, np.asarray(out[i]))
+        if not is_racy(st.st_mtime_ns, parsed_at) and out[i] is not None:
+            fresh[name] = (st.st_size, st.st_mtime_ns, np.asarray(out[i]), None)
     changed = set(fresh) != set(cached) or any(cached[n][:2] != fresh[n][:2] for n in fresh)
     if fresh and changed:
         try:
-            _write_bundle(bundle, fresh)
+            write_bundle(bundle, fresh)
         except OSError:
             pass  # a read-only or full cache folder only costs speed
     return out  # type: ignore[return-value]

@@ -84,8 +84,9 @@ def evaluate(
     cache: bool = typer.Option(
         True,
         "--cache/--no-cache",
-        help="Serve unchanged annotation and result files from the parsed-table cache (REASONINGTRACK_CACHE_DIR, "
-        "default ~/.cache/reasoningtrack/tables; entries are checked against each file's size and modification time).",
+        help="Serve unchanged annotation and result files from the cache: parsed tables, and each result file's "
+        "scores under the protocol (REASONINGTRACK_CACHE_DIR, default ~/.cache/reasoningtrack/tables; entries are "
+        "checked against each file's size and modification time, the ground truth's hash and the scoring code).",
     ),
     attributes: bool = typer.Option(False, "--attributes", help="Also print the per-attribute success table."),
     strict: bool = typer.Option(

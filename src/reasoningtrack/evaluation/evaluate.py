@@ -6,11 +6,14 @@
 with :func:`results.read_boxes_many`, which converts the plain ``a,b,c,d`` ones in one strict
 converter call and leaves any other file to the tolerant single-file reader (which names a bad
 line). Trackers are loaded and scored in threads: the converters and numpy release the GIL.
+With a cache folder, a result file unchanged since it was last scored under the same protocol is
+not read or scored again (:mod:`.scorecache`): the same numbers, from its stored counts.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence as Seq
@@ -18,24 +21,21 @@ from typing import Iterable, Mapping, Sequence as Seq
 import numpy as np
 
 from ..datasets.base import Dataset, Sequence
+from ..tablecache import default_cache_dir
 from .adjustments import describe_adjustments, dropped_curves, non_finite_to_nan
 from .metrics import CurveTable, EvaluationError, SequenceCurves, batch_curves
 from .protocols import Protocol, default_protocol, get_protocol
 from .report import Report, TrackerReport
 from .results import ResultsAmbiguousError, ResultsMissingError, find_result_file, read_boxes_many
+from .scorecache import ScoreCache, ScoredSequence, scoring_code_digest, truth_digest
 
-__all__ = ["evaluate_trackers", "load_results", "score_tracker"]
+__all__ = ["evaluate_trackers", "load_results", "resolve_results", "score_tracker"]
 
 
-def load_results(
-    results_dir: str | os.PathLike, names: Iterable[str], first_row: str = "as-is"
-) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Every sequence's boxes from a tracker's results folder, and the names with no file.
-
-    Layouts are those :func:`results.find_result_file` knows (``<seq>.txt`` in any letter case,
-    ``<Tracker>_tracking_result/``, pytracking, GOT-10k). ``first_row="auto"`` converts a
-    corner-format first row (SiamRPN's OTB files); the toolkits read rows as written.
-    """
+def resolve_results(results_dir: str | os.PathLike, names: Iterable[str]) -> tuple[dict[str, Path], list[str]]:
+    """Each sequence's result file in a tracker's results folder (nothing is read), and the
+    names with no file. Layouts are those :func:`results.find_result_file` knows (``<seq>.txt``
+    in any letter case, ``<Tracker>_tracking_result/``, pytracking, GOT-10k)."""
     paths: dict[str, Path] = {}
     missing: list[str] = []
     root = Path(results_dir)
@@ -56,6 +56,17 @@ def load_results(
             raise  # present twice is not missing: never skipped, always an error
         except ResultsMissingError:
             missing.append(name)
+    return paths, missing
+
+
+def load_results(
+    results_dir: str | os.PathLike, names: Iterable[str], first_row: str = "as-is"
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Every sequence's boxes from a tracker's results folder, and the names with no file
+    (:func:`resolve_results`). ``first_row="auto"`` converts a corner-format first row
+    (SiamRPN's OTB files); the toolkits read rows as written.
+    """
+    paths, missing = resolve_results(results_dir, names)
     return dict(zip(paths, read_boxes_many(paths.values(), first_row=first_row))), missing
 
 
@@ -89,6 +100,106 @@ def _sequences_of(dataset_or_sequences) -> tuple[list[Sequence], str, tuple[str,
     return seqs, bench, tuple(attrs)
 
 
+class _Scoring:
+    """Scores trackers' results on the evaluated sequences of one evaluation: what the ground
+    truth alone decides is shared by all trackers, and (with a cache folder) unchanged result
+    files are served from the :class:`~.scorecache.ScoreCache` instead of being read and scored."""
+
+    def __init__(self, sequences: list[Sequence], protocol: Protocol, first_row: str, cache_dir):
+        self.sequences, self.protocol, self.first_row = sequences, protocol, first_row
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.shared: dict = {}  # ground-truth-derived frame values, computed once for all trackers
+        if self.cache_dir is not None:
+            self.code = scoring_code_digest()
+            self.truths = {s.name: truth_digest(s.ground_truth, s.absent) for s in sequences}
+
+    def score_folder(self, tracker: str, folder, paths: Mapping[str, Path]) -> dict[str, ScoredSequence]:
+        """Every evaluated sequence of a results folder (``paths``: its resolved files)."""
+        cache = None
+        if self.cache_dir is not None:
+            cache = ScoreCache(self.cache_dir, folder, self.protocol, self.first_row, self.code)
+        out: dict[str, ScoredSequence] = {}
+        todo: list[Sequence] = []
+        files: dict[str, tuple[str, os.stat_result]] = {}
+        for s in self.sequences:
+            if cache is not None:
+                name = os.path.abspath(paths[s.name])
+                try:
+                    stat = os.stat(name)  # before reading: a later change can only cause a miss
+                except OSError:
+                    stat = None
+                if stat is not None:
+                    files[s.name] = (name, stat)
+                    hit = cache.lookup(s.name, name, stat, self.truths[s.name])
+                    if hit is not None:
+                        out[s.name] = hit
+                        continue
+            todo.append(s)
+        if todo:
+            read_at = time.time_ns()
+            boxes = read_boxes_many([paths[s.name] for s in todo], first_row=self.first_row,
+                                    cache_dir=self.cache_dir)
+            fresh = self._score(tracker, todo, dict(zip((s.name for s in todo), boxes)))
+            out.update(fresh)
+            if cache is not None:
+                for name, scored in fresh.items():
+                    if name in files:
+                        cache.store(name, files[name][0], files[name][1], self.truths[name], scored, read_at)
+                cache.save()
+        return out
+
+    def score_arrays(self, tracker: str, source: Mapping[str, np.ndarray]) -> dict[str, ScoredSequence]:
+        """Every evaluated sequence of in-memory results (never cached)."""
+        return self._score(tracker, self.sequences, {s.name: np.asarray(source[s.name], dtype=np.float64)
+                                                     for s in self.sequences})
+
+    def _score(self, tracker: str, sequences: list[Sequence], boxes: dict[str, np.ndarray]) -> dict[str, ScoredSequence]:
+        infinite: dict[str, int] = {}
+        for name in list(boxes):
+            boxes[name], rows = non_finite_to_nan(boxes[name])
+            if rows:
+                infinite[name] = rows
+        curves, rejected = score_tracker(sequences, boxes, self.protocol, tracker, self.shared)
+        out: dict[str, ScoredSequence] = {}
+        for s in sequences:
+            if s.name in rejected:
+                out[s.name] = ScoredSequence(None, rejected[s.name])
+                continue
+            notes = [f"inf: {infinite[s.name]} row(s) with an infinite value, treated as NaN"] if s.name in infinite else []
+            notes += describe_adjustments(boxes[s.name], s.ground_truth, self.protocol)
+            out[s.name] = ScoredSequence(curves[s.name], None, tuple(notes))
+        return out
+
+
+def _tracker_report(tracker: str, sequences: list[Sequence], scored: Mapping[str, ScoredSequence], proto: Protocol,
+                    attribute_names: tuple[str, ...]) -> TrackerReport:
+    """A tracker's report from its scored sequences (benchmark order)."""
+    kept = [s for s in sequences if scored[s.name].curves is not None]
+    table = CurveTable.stack([scored[s.name].curves for s in kept], proto)
+    adjusted: dict[str, list[str]] = {}
+    for s in kept:
+        result = scored[s.name]
+        notes = list(result.notes)
+        dropped = dropped_curves(result.curves, proto)
+        if dropped and not any(n.startswith("empty result file") for n in notes):
+            notes.append(f"all-zero {'/'.join(dropped)} curve left out of the {'/'.join(dropped)} mean")
+        if notes:
+            adjusted[s.name] = notes
+    per_attribute = {}
+    for attr in attribute_names:
+        rows = np.array([i for i, s in enumerate(kept) if s.attributes.get(attr)], dtype=np.intp)
+        if len(rows):
+            per_attribute[attr] = table.scores(proto, rows)
+    return TrackerReport(
+        name=tracker,
+        overall=table.scores(proto),
+        per_sequence=dict(zip((s.name for s in kept), table.row_scores(proto))),
+        per_attribute=per_attribute,
+        rejected={s.name: scored[s.name].rejected for s in sequences if scored[s.name].rejected is not None},
+        adjusted=adjusted,
+    )
+
+
 def _workers(n_jobs: int) -> int:
     return max(1, min(n_jobs, os.cpu_count() or 1, 4))
 
@@ -102,6 +213,7 @@ def evaluate_trackers(
     first_row: str = "as-is",
     benchmark: str | None = None,
     strict: bool = False,
+    cache_dir: str | os.PathLike | None = "default",
 ) -> Report:
     """Score trackers on a benchmark and return a :class:`Report` (values in percent).
 
@@ -114,6 +226,8 @@ def evaluate_trackers(
     changed before scoring (empty, cut, padded, rows carried forward, +-inf read as NaN, all-zero
     curves left out of the mean) in ``TrackerReport.adjusted`` (see :mod:`.adjustments`).
     ``strict=True`` makes any skipped, rejected or adjusted sequence an :class:`EvaluationError`.
+    ``cache_dir``: where unchanged result files' scores are kept (:mod:`.scorecache`; ``"default"``
+    is the parsed-table cache's folder from the environment, None scores everything afresh).
     """
     if not results:
         raise EvaluationError("no tracker results given")
@@ -122,25 +236,14 @@ def evaluate_trackers(
     proto = default_protocol(bench) if protocol is None else get_protocol(protocol, bench)
     names = [s.name for s in sequences]
 
-    def load(item):
-        tracker, source = item
+    # Where each tracker's results are (nothing is read yet): missing files decide the sequences.
+    located: dict[str, tuple[dict[str, Path], list[str]]] = {}
+    for tracker, source in results.items():
         if isinstance(source, Mapping):
-            boxes = {n: np.asarray(source[n], dtype=np.float64) for n in names if n in source}
-            return boxes, [n for n in names if n not in source]
-        return load_results(source, names, first_row=first_row)
-
-    # Trackers are loaded and scored in threads: parsing (pandas' C reader) and the numpy work
-    # release the GIL, so a 2-core machine parses two trackers at once.
-    with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
-        loaded = list(pool.map(load, results.items()))
-    predictions = {t: boxes for t, (boxes, _) in zip(results, loaded)}
-    infinite: dict[str, dict[str, int]] = {}
-    for tracker, boxes in predictions.items():
-        for name in list(boxes):
-            boxes[name], rows = non_finite_to_nan(boxes[name])
-            if rows:
-                infinite.setdefault(tracker, {})[name] = rows
-    missing = {t: lost for t, (_, lost) in zip(results, loaded)}
+            located[tracker] = ({}, [n for n in names if n not in source])
+        else:
+            located[tracker] = resolve_results(source, names)
+    missing = {t: lost for t, (_, lost) in located.items()}
 
     skipped: dict[str, list[str]] = {}
     for tracker, lost in missing.items():
@@ -157,38 +260,19 @@ def evaluate_trackers(
     if not evaluated:
         raise EvaluationError("no sequence left to evaluate: every sequence is missing from some tracker's results")
 
-    shared: dict = {}  # ground-truth-derived frame values, computed once for all trackers
+    cache_dir = default_cache_dir() if cache_dir == "default" else cache_dir
+    scoring = _Scoring(evaluated, proto, first_row, cache_dir)
 
     def score(tracker: str) -> TrackerReport:
-        curves, rejected = score_tracker(evaluated, predictions[tracker], proto, tracker, shared)
-        scored = [s for s in evaluated if s.name in curves]
-        table = CurveTable.stack([curves[s.name] for s in scored], proto)
-        adjusted: dict[str, list[str]] = {}
-        for s in evaluated:
-            if s.name in rejected:
-                continue
-            notes = [f"inf: {infinite[tracker][s.name]} row(s) with an infinite value, treated as NaN"] \
-                if s.name in infinite.get(tracker, {}) else []
-            notes += describe_adjustments(predictions[tracker][s.name], s.ground_truth, proto)
-            dropped = dropped_curves(curves[s.name], proto) if s.name in curves else []
-            if dropped and not any(n.startswith("empty result file") for n in notes):
-                notes.append(f"all-zero {'/'.join(dropped)} curve left out of the {'/'.join(dropped)} mean")
-            if notes:
-                adjusted[s.name] = notes
-        per_attribute = {}
-        for attr in attribute_names:
-            rows = np.array([i for i, s in enumerate(scored) if s.attributes.get(attr)], dtype=np.intp)
-            if len(rows):
-                per_attribute[attr] = table.scores(proto, rows)
-        return TrackerReport(
-            name=tracker,
-            overall=table.scores(proto),
-            per_sequence=dict(zip((s.name for s in scored), table.row_scores(proto))),
-            per_attribute=per_attribute,
-            rejected=rejected,
-            adjusted=adjusted,
-        )
+        source = results[tracker]
+        if isinstance(source, Mapping):
+            scored = scoring.score_arrays(tracker, source)
+        else:
+            scored = scoring.score_folder(tracker, source, located[tracker][0])
+        return _tracker_report(tracker, evaluated, scored, proto, attribute_names)
 
+    # Trackers are read and scored in threads: parsing (the C readers) and the numpy work release
+    # the GIL, so a 2-core machine scores two trackers at once.
     with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
         trackers = dict(zip(results, pool.map(score, results)))
     report = Report(
