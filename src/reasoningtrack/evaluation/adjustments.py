@@ -58,14 +58,16 @@ def describe_adjustments(pred: np.ndarray, gt: np.ndarray, protocol: Protocol) -
             notes.append(f"ground truth cut: {n_pred} rows for {n_gt} frames, the last {n_gt - n_pred} frames not scored")
     real = min(n_pred, n_gt)
     if p.repair != "none" and real > 1:
-        rows, truth = pred[1:real], gt[1:real]
+        rows = pred[1:real]
         if p.repair == "previous":
             bad = ~(rows[:, 2] > 0) | ~(rows[:, 3] > 0) | np.isnan(rows[:, 0]) | np.isnan(rows[:, 1])
             why = "NaN, w<=0 or h<=0"
         else:
             bad = (rows[:, 2] == 0) | (rows[:, 3] == 0)
             why = "zero width or height"
-        bad &= ~np.isnan(truth).any(axis=1)
+        if bad.any():  # nearly every result file has no such row: the ground truth is not looked at
+            truth = gt[1:real]
+            bad &= ~(np.isnan(truth[:, 0]) | np.isnan(truth[:, 1]) | np.isnan(truth[:, 2]) | np.isnan(truth[:, 3]))
         idx = np.flatnonzero(bad) + 1
         if len(idx):
             notes.append(f"carried forward: {len(idx)} row(s) ({why}) replaced by the previous box, frame(s) {_frames(idx)}")
