@@ -217,11 +217,14 @@ class _Sheet:
         for ax, panel in zip(self.axes, spec.panels):
             _draw_frame(ax, panel.metric, panel.thresholds)
             _fix_ticks(ax)
+            for axis in (ax.xaxis, ax.yaxis):
+                axis.draw = _Replay(axis)  # this figure's axes only
             for artist in (*ax.spines.values(), ax.title, ax._left_title, ax._right_title):
                 artist.set_animated(True)  # drawn after the curves, so not part of the kept frame
         self.fig.set_dpi(_PNG_DPI)
         self.background = None
         self.frame_boxes: list | None = None  # per axes: its axes box and its axis boxes (fixed)
+        self.title_y: dict | None = None
         self.foreground: list = []
 
     def show(self, spec: FigureSpec) -> None:
@@ -234,6 +237,10 @@ class _Sheet:
             for artist in _draw_curves(ax, panel):
                 artist.set_animated(True)
                 self.foreground.append(artist)
+            if self.title_y is not None:
+                # Where the first drawing placed the title (above the axes whatever its text):
+                # pinned, so that later drawings skip measuring the tick labels again to find it.
+                ax.set_title(panel.title, fontsize=10, y=self.title_y[ax])
         if spec.suptitle:
             self.fig.suptitle(spec.suptitle).set_animated(True)
 
@@ -243,6 +250,7 @@ class _Sheet:
         if self.background is None:
             self.canvas.draw()  # animated artists are left out: this is the frame alone
             self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            self.title_y = {ax: ax.title.get_position()[1] for ax in self.axes}
             self.frame_boxes = [
                 [ax.get_window_extent(renderer)] + [b for b in (a.get_tightbbox(renderer) for a in ax._axis_map.values()) if b]
                 for ax in self.axes
@@ -298,6 +306,66 @@ class _Sheet:
         finally:
             if suptitle is not None:
                 suptitle.set_animated(True)
+
+
+class _Replay:
+    """An axis's ``draw`` for vector output: the renderer calls of its first drawing per figure
+    geometry are recorded and replayed after that (its ticks, labels and limits never change in
+    a :class:`_Sheet`, and laying them out is most of a PDF's cost). Any change of output type,
+    resolution or figure placement is drawn afresh; raster output is always drawn afresh."""
+
+    def __init__(self, artist):
+        self.artist = artist
+        self.draw = type(artist).draw.__get__(artist)
+        self.recorded: dict[tuple, list] = {}
+
+    def __call__(self, renderer) -> None:
+        fig = self.artist.get_figure(root=True)
+        if not fig.canvas.is_saving() or fig.canvas.get_default_filetype() == "png":
+            return self.draw(renderer)
+        key = (type(fig.canvas), fig.dpi, fig.transFigure.get_matrix().tobytes(), fig.bbox.bounds)
+        calls = self.recorded.get(key)
+        if calls is None:
+            recorder = _Recorder(renderer)
+            self.draw(recorder)
+            self.recorded[key] = recorder.calls
+            return
+        for name, gc, args, kwargs in calls:
+            if gc is None:
+                getattr(renderer, name)(*args, **kwargs)
+                continue
+            fresh = renderer.new_gc()
+            fresh.copy_properties(gc)
+            getattr(renderer, name)(fresh, *args, **kwargs)
+            fresh.restore()
+
+
+class _Recorder:
+    """Passes every call on to ``renderer`` and records the drawing ones (with a copy of their
+    graphics context) for :class:`_Replay`."""
+
+    _DRAWING = frozenset({"draw_path", "draw_markers", "draw_path_collection", "draw_text", "draw_tex",
+                          "draw_image", "draw_gouraud_triangles", "draw_quad_mesh", "open_group", "close_group"})
+
+    def __init__(self, renderer):
+        self._renderer = renderer
+        self.calls: list = []
+
+    def __getattr__(self, name):
+        method = getattr(self._renderer, name)
+        if name not in self._DRAWING:
+            return method
+
+        def record(*args, **kwargs):
+            if name.startswith("draw_"):
+                gc = self._renderer.new_gc()
+                gc.copy_properties(args[0])
+                self.calls.append((name, gc, args[1:], kwargs))
+            else:
+                self.calls.append((name, None, args, kwargs))
+            return method(*args, **kwargs)
+
+        return record
 
 
 def _fix_ticks(ax) -> None:
