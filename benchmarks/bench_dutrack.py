@@ -10,8 +10,11 @@ shared machine hits them all alike. Prints medians (and minima), the ratio to th
 this run, and the ratio to the official anchor (fp32, 2 threads, this kind of 2-core machine:
 forward 0.86-0.94 s, track 1.05-1.10 fps).
 
-CPU (default):  python benchmarks/bench_dutrack.py --threads 2 --iters 5 --warmup 2
-                (variants fp32 = the plain eager module, the default; fp32-fast = the fused kernels; bf16-fast)
+CPU (default):  python benchmarks/bench_dutrack.py --threads 2 --iters 5 --warmup 2 --ceiling
+                (variants fp32 = the plain eager module, the default; fp32-fast = the fused kernels;
+                fp32-ort = ONNX Runtime when installed; bf16-fast on CPUs with native bf16 only).
+                "cpu s" is the CPU time of the cached forward (all threads), less sensitive to other
+                processes than wall time; --ceiling adds the FLOP count and the GEMM rate bound.
 GPU:            python benchmarks/bench_dutrack.py --device cuda --iters 50 --warmup 10
                 (variants fp32, fp32-fast, bf16-fast, fp32-fast-compile unless --variants is given)
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib.util
 import statistics
 import tempfile
 import time
@@ -53,6 +57,7 @@ VARIANTS = {
     "fp32": Variant("fp32", torch.float32, "explicit", False),
     "fp32-sdpa": Variant("fp32-sdpa", torch.float32, "sdpa", False),
     "fp32-fast": Variant("fp32-fast", torch.float32, "sdpa", False, "fast"),
+    "fp32-ort": Variant("fp32-ort", torch.float32, "explicit", False, "onnxruntime"),
     "bf16": Variant("bf16", torch.bfloat16, "sdpa", False),
     "bf16-fast": Variant("bf16-fast", torch.bfloat16, "sdpa", False, "fast"),
     "fp16": Variant("fp16", torch.float16, "sdpa", False),
@@ -61,8 +66,20 @@ VARIANTS = {
     "bf16-compile": Variant("bf16-compile", torch.bfloat16, "sdpa", True),
 }
 # "fp32" is the plain eager module (the reference the tests compare with); "-fast" the fused
-# kernels of trackers/dutrack/fast.py (opt-in: kernels=fast).
-DEFAULTS = {"cpu": ["fp32", "fp32-fast", "bf16-fast"], "cuda": ["fp32", "fp32-fast", "bf16-fast", "fp32-fast-compile"]}
+# kernels of trackers/dutrack/fast.py (opt-in: kernels=fast); "-ort" the per-frame network in ONNX
+# Runtime (kernels=onnxruntime, optional extra).
+DEFAULTS = {"cpu": ["fp32", "fp32-fast", "fp32-ort", "bf16-fast"],
+            "cuda": ["fp32", "fp32-fast", "bf16-fast", "fp32-fast-compile"]}
+
+
+def _cpu_defaults() -> list[str]:
+    """CPU variants worth running here: ONNX Runtime when installed, bf16 only with native bf16 units."""
+    names = ["fp32", "fp32-fast"]
+    if importlib.util.find_spec("onnxruntime") is not None:
+        names.append("fp32-ort")
+    if torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        names.append("bf16-fast")
+    return names
 
 
 def _tokenizer(vocab: str | None) -> TextTokenizer:
@@ -117,6 +134,8 @@ class VariantBench:
             self.tokens = self.model.stack_templates(self.templates)
             out = self.forward(self.templates, self.search, self.ids, self.query)
             self.pred = out.pred_boxes.float().cpu()
+            self.features = out.backbone_feat.float().cpu()
+        self.last_cpu = 0.0
         expected = net.cfg.query_tokens + 16 + 4 * (size_z // 16) ** 2 + (size_x // 16) ** 2
         assert out.backbone_feat.shape[1] == expected
         self.tracker.initialize(frames[0], boxes[0], TEXT)
@@ -126,10 +145,11 @@ class VariantBench:
 
     def _timed(self, fn) -> float:
         _sync(self.device)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with torch.inference_mode():
             fn()
         _sync(self.device)
+        self.last_cpu = time.process_time() - cpu  # CPU seconds of all threads: less sensitive to others' load
         return time.perf_counter() - start
 
     def time_forward(self) -> float:
@@ -149,15 +169,54 @@ class VariantBench:
 
 def measure(benches: dict[str, VariantBench], warmup: int, iters: int) -> dict[str, dict[str, list[float]]]:
     """Round-robin over the variants so that a change of machine load hits them all alike."""
-    times = {name: {"forward": [], "cached": [], "track": []} for name in benches}
+    times = {name: {"forward": [], "cached": [], "cached_cpu": [], "track": []} for name in benches}
     for round_index in range(warmup + iters):
         for name, bench in benches.items():
-            sample = {"forward": bench.time_forward(), "cached": bench.time_cached(), "track": bench.time_track()}
+            sample = {"forward": bench.time_forward(), "cached": bench.time_cached()}
+            sample["cached_cpu"] = bench.last_cpu
+            sample["track"] = bench.time_track()
             if round_index >= warmup:
                 for key, value in sample.items():
                     times[name][key].append(value)
         print(f"round {round_index + 1}/{warmup + iters} done", flush=True)
     return times
+
+
+GEMM_SHAPES = ((531, 512, 1536), (531, 1536, 512), (531, 512, 512), (4096, 128, 384), (1024, 256, 768))
+
+
+def gemm_rate(threads: int, rounds: int = 5) -> dict[str, float]:
+    """GFLOP/s of torch.mm on the forward's main GEMM shapes (M x K x N) and on 2048^3, median of
+    ``rounds``, measured in CPU seconds times ``threads`` (so a busy machine lowers it less)."""
+    rates = {}
+    gen = torch.Generator().manual_seed(0)
+    for m, k, n in (*GEMM_SHAPES, (2048, 2048, 2048)):
+        a, b = torch.randn(m, k, generator=gen), torch.randn(k, n, generator=gen)
+        torch.mm(a, b)
+        samples = []
+        for _ in range(rounds):
+            wall, cpu = time.perf_counter(), time.process_time()
+            torch.mm(a, b)
+            samples.append(max(time.perf_counter() - wall, (time.process_time() - cpu) / threads))
+        rates[f"{m}x{k}x{n}"] = 2 * m * k * n / statistics.median(samples) / 1e9
+    return rates
+
+
+def ceiling(net, bench: "VariantBench", measured_s: float, threads: int) -> None:
+    """Print the FLOPs of one forward (cached templates), the GEMM rate of this machine and what
+    they bound: no fp32 path computing the same products can beat FLOPs / peak rate."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with torch.inference_mode(), profile(activities=[ProfilerActivity.CPU], with_flops=True) as prof:
+        net.forward_tokens(bench.tokens, bench.search, bench.ids, bench.query)
+    gflop = sum(e.flops for e in prof.key_averages() if e.flops) / 1e9
+    rates = gemm_rate(threads)
+    peak = max(rates.values())
+    print(f"\nceiling: one forward (cached templates) = {gflop:.1f} GFLOP of matrix products and convolutions "
+          f"(profiler count); torch.mm on {threads} thread(s): " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items())
+          + f" GFLOP/s; at the best of these ({peak:.0f}) the forward takes >= {gflop / peak:.3f} s: at most "
+          f"{measured_s / (gflop / peak):.2f}x the first variant's cached forward ({measured_s:.3f} s) without "
+          f"removing arithmetic; the first variant ran at {gflop / measured_s:.0f} GFLOP/s.")
 
 
 def main() -> None:
@@ -171,6 +230,9 @@ def main() -> None:
                              f"cuda: {','.join(DEFAULTS['cuda'])})")
     parser.add_argument("--config", default="dutrack-256", help="architecture preset or file")
     parser.add_argument("--vocab", default=None, help="BERT vocab file (default: a small stand-in vocabulary)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="CPU: also count the forward's FLOPs and measure the GEMM rate of its shapes, "
+                             "to print the fastest any fp32 path could be on this machine")
     args = parser.parse_args()
 
     device = torch.device(args.device)
@@ -178,7 +240,7 @@ def main() -> None:
         parser.error("--device cuda but CUDA is not available")
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
-    names = args.variants.split(",") if args.variants else DEFAULTS["cuda" if device.type == "cuda" else "cpu"]
+    names = args.variants.split(",") if args.variants else (DEFAULTS["cuda"] if device.type == "cuda" else _cpu_defaults())
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}; choose from {list(VARIANTS)}")
@@ -206,17 +268,21 @@ def main() -> None:
     anchor_forward = sum(ANCHOR_FORWARD_S) / 2
     anchor_fps = sum(ANCHOR_TRACK_FPS) / 2
     print()
-    print(f"{'variant':14s} {'forward s':>10s} {'(min)':>7s} {'cached s':>9s} {'track s':>8s} {'(min)':>7s} "
-          f"{'track fps':>9s} {'x ' + first + ' fwd':>12s} {'x ' + first + ' trk':>12s} {'x anchor fwd':>12s} "
-          f"{'x anchor fps':>12s} {'max|dbox|':>10s}")
+    print(f"{'variant':14s} {'forward s':>10s} {'(min)':>7s} {'cached s':>9s} {'cpu s':>7s} {'track s':>8s} {'(min)':>7s} "
+          f"{'track fps':>9s} {'x ' + first + ' fwd':>12s} {'x ' + first + ' cpu':>12s} {'x ' + first + ' trk':>12s} "
+          f"{'x anchor fwd':>12s} {'x anchor fps':>12s} {'max|dbox|':>10s} {'max|dfeat|':>10s}")
     for name in names:
         m = med[name]
         fps = 1 / m["track"]
         dbox = float((benches[name].pred - benches[first].pred).abs().max())
+        dfeat = float((benches[name].features - benches[first].features).abs().max())
         print(f"{name:14s} {m['forward']:10.3f} {min(times[name]['forward']):7.3f} {m['cached']:9.3f} "
-              f"{m['track']:8.3f} {min(times[name]['track']):7.3f} {fps:9.2f} "
-              f"{med[first]['forward'] / m['forward']:12.2f} {med[first]['track'] / m['track']:12.2f} "
-              f"{anchor_forward / m['forward']:12.2f} {fps / anchor_fps:12.2f} {dbox:10.2e}")
+              f"{m['cached_cpu']:7.3f} {m['track']:8.3f} {min(times[name]['track']):7.3f} {fps:9.2f} "
+              f"{med[first]['forward'] / m['forward']:12.2f} {med[first]['cached_cpu'] / m['cached_cpu']:12.2f} "
+              f"{med[first]['track'] / m['track']:12.2f} "
+              f"{anchor_forward / m['forward']:12.2f} {fps / anchor_fps:12.2f} {dbox:10.2e} {dfeat:10.2e}")
+    if args.ceiling and device.type == "cpu":
+        ceiling(base, benches[first], med[first]["cached"], args.threads)
     for bench in benches.values():
         bench.close()
     print(f"\nratios > 1 are faster. Anchor: official fp32 forward {ANCHOR_FORWARD_S[0]}-{ANCHOR_FORWARD_S[1]} s, "

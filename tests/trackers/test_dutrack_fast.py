@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -80,7 +81,12 @@ def _trace(ref, shared_data, kernels):
     return np.asarray(boxes), expected
 
 
-@pytest.mark.parametrize("kernels", ["fast", "reference"])
+ONNXRUNTIME = pytest.param(
+    "onnxruntime", marks=pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None,
+                                            reason="optional extra reasoningtrack[onnx] not installed"))
+
+
+@pytest.mark.parametrize("kernels", ["fast", "reference", ONNXRUNTIME])
 def test_crossing_trace_within_1e4_px_of_the_official_tracker(ref, shared_data, kernels):
     boxes, expected = _trace(ref, shared_data, kernels)
     assert boxes.shape == expected.shape

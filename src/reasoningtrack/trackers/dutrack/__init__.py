@@ -50,12 +50,14 @@ class DUTrackOptions(Config):
     attention: Literal["explicit", "sdpa"] = "explicit"
     """Attention of the reference kernels: ``sdpa`` uses PyTorch's fused attention (equal within
     float tolerance, not bit-exact). The fast kernels always use the fused attention."""
-    kernels: Literal["fast", "reference"] = "reference"
+    kernels: Literal["fast", "reference", "onnxruntime"] = "reference"
     """``reference`` (default): the plain module, as the official code computes it (bit-exact
     traces). ``fast``: fused GEMMs and attention, channels-last convolutions, cached text tokens
     (trackers/dutrack/fast.py; same outputs up to float32 re-association, the official traces
     within 1e-4 px); measured 1.07x the forward and 1.11x ``track()`` on an idle 2-core CPU
-    (docs/dutrack.md), too little to give up bit-exactness by default."""
+    (docs/dutrack.md), too little to give up bit-exactness by default. ``onnxruntime``: the
+    per-frame network exported from the plain module and run by ONNX Runtime (CPU, float32; extra
+    ``reasoningtrack[onnx]``; exported once when the backbone is built; same tolerances as fast)."""
     strict: bool = True
     random_init: bool = False
     """Random weights, no checkpoint: only for speed measurements."""

@@ -15,7 +15,8 @@ Differences from the official tracker, all deliberate:
   template stays chosen, instead of re-running the conv stages on every template every frame;
 * ``kernels="fast"`` runs the network through :class:`~.fast.FastDUTrack` (fused kernels,
   channels-last convolutions; the same function up to float32 re-association); the default
-  ``kernels="reference"`` runs the plain module.
+  ``kernels="reference"`` runs the plain module; ``kernels="onnxruntime"`` runs the per-frame
+  network exported from the plain module in ONNX Runtime (CPU, float32; see onnxrt.py).
 """
 
 from __future__ import annotations
@@ -61,6 +62,19 @@ class FrameDebug:
     state: list[float]
 
 
+KERNELS = ("reference", "fast", "onnxruntime")
+
+
+def _engine(kernels: str, net: DUTrackNet):
+    if kernels == "fast":
+        return FastDUTrack(net)
+    if kernels == "onnxruntime":
+        from .onnxrt import OnnxDUTrack  # optional dependency
+
+        return OnnxDUTrack(net)
+    return None
+
+
 class DUTrackBackbone(Backbone):
     """The DUTrack tracker; build it with :func:`reasoningtrack.trackers.dutrack.build_dutrack`."""
 
@@ -84,12 +98,14 @@ class DUTrackBackbone(Backbone):
         self.net = net.to(device=self.device, dtype=dtype).eval()
         for parameter in self.net.parameters():
             parameter.requires_grad_(False)
-        if kernels not in ("fast", "reference"):
-            raise BackboneError(f"DUTrack kernels must be 'fast' or 'reference', got {kernels!r}")
+        if kernels not in KERNELS:
+            raise BackboneError(f"DUTrack kernels must be one of {', '.join(KERNELS)}, got {kernels!r}")
+        if kernels == "onnxruntime" and compile:
+            raise BackboneError("DUTrack kernels=onnxruntime cannot be combined with compile=true")
         self.kernels = kernels
-        # The fast path computes the same function with fused kernels (see fast.py); the plain
-        # network's forward stays the reference.
-        self._engine = FastDUTrack(self.net) if kernels == "fast" else None
+        # The fast paths compute the same function (fused kernels, see fast.py; ONNX Runtime, see
+        # onnxrt.py); the plain network's forward stays the reference.
+        self._engine = _engine(kernels, self.net)
         forward = self._engine.forward_tokens if self._engine is not None else self.net.forward_tokens
         self._forward = torch.compile(forward, dynamic=False) if compile else forward
         self._hann = hann_window(net.cfg.search_grid).to(self.device)
