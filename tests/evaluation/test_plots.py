@@ -106,6 +106,9 @@ def test_a_failing_figure_names_itself_and_stops_the_workers(report, tmp_path):
     panel = good.panels[0]
     bad_panel = dataclasses.replace(panel, curves=((panel.curves[0][0], panel.curves[0][1][:-1]),))
     bad = dataclasses.replace(good, stem="broken", panels=(bad_panel,))
-    with pytest.raises(RuntimeError, match=r"drawing broken failed in a worker process(.|\n)*ValueError"):
-        plots._draw_in_processes([good, bad], tmp_path, ("png",), 2, None)
+    with plots.PlotWorkers(2) as pool:
+        with pytest.raises(RuntimeError, match=r"drawing broken failed in a worker process(.|\n)*ValueError"):
+            pool.draw([good, bad], tmp_path, ("png",))
+        processes = list(pool.processes)
     assert not (tmp_path / "broken.png").exists()
+    assert all(not p.is_alive() for p in processes)

@@ -109,6 +109,7 @@ def evaluate(
         fail("give benchmark or experiment folders, or all of --dataset, --root and --results")
     trackers = _parse_results(results) if not runs else {}
     _check_outputs(json_path, csv_path, plots)
+    pool = _plot_workers(plots, plot_workers)  # started now: they import matplotlib while the results are scored
     if not cache:
         import os
 
@@ -130,7 +131,7 @@ def evaluate(
         console.print(report.attribute_table("SR"))
     for line in report.notes():
         console.print(f"[yellow]note:[/] {escape(line)}", highlight=False)
-    _write_outputs(console, report, json_path, csv_path, plots, plot_workers)
+    _write_outputs(console, report, json_path, csv_path, plots, plot_workers, pool)
 
 
 def _score_runs(runs: list[Path], protocol: str | None):
@@ -164,8 +165,19 @@ def _score_results(dataset: str, root: Path, options: dict, trackers: dict, prot
         fail(str(exc))
 
 
-def _write_outputs(console, report, json_path: Path | None, csv_path: Path | None, plots: Path | None, plot_workers: int | None) -> None:
-    """The JSON report, the CSV tables and the plots that were asked for."""
+def _plot_workers(plots: Path | None, plot_workers: int | None):
+    """The plot-drawing processes, if plots are asked for on more than one process."""
+    if plots is None or plot_workers == 1:
+        return None
+    from ..evaluation.plots import PlotWorkers
+
+    return PlotWorkers(plot_workers)
+
+
+def _write_outputs(
+    console, report, json_path: Path | None, csv_path: Path | None, plots: Path | None, plot_workers: int | None, pool=None
+) -> None:
+    """The JSON report, the CSV tables and the plots that were asked for (drawn by ``pool`` if given)."""
     if json_path is not None:
         report.write_json(json_path)
         console.print(f"JSON report: {json_path}")
@@ -181,7 +193,12 @@ def _write_outputs(console, report, json_path: Path | None, csv_path: Path | Non
             TextColumn("drawing plots"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True
         ) as bar:
             task = bar.add_task("plots", total=None)
-            written = plot_report(
-                report, plots, workers=plot_workers, progress=lambda done, total: bar.update(task, completed=done, total=total)
-            )
+            try:
+                written = plot_report(
+                    report, plots, workers=plot_workers, pool=pool,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            finally:
+                if pool is not None:
+                    pool.close()
         console.print(f"plots: {len(written)} files in {plots}")

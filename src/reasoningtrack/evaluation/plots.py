@@ -321,7 +321,7 @@ class _Replay:
 
     def __call__(self, renderer) -> None:
         fig = self.artist.get_figure(root=True)
-        if not fig.canvas.is_saving() or fig.canvas.get_default_filetype() == "png":
+        if not fig.canvas.is_saving() or fig.canvas.get_default_filetype() != "pdf":
             return self.draw(renderer)
         key = (type(fig.canvas), fig.dpi, fig.transFigure.get_matrix().tobytes(), fig.bbox.bounds)
         calls = self.recorded.get(key)
@@ -417,10 +417,11 @@ def draw_figures(specs, out_dir: str | os.PathLike, formats: tuple[str, ...] = (
     return written
 
 
-def default_plot_workers(n_figures: int) -> int:
-    """Processes for drawing: one per core, at most one per figure (drawing is CPU-bound Python,
-    so threads would not help)."""
-    return max(1, min(n_figures, os.cpu_count() or 1))
+def default_plot_workers(n_figures: int | None = None) -> int:
+    """Processes for drawing: one per usable core, at most one per figure (drawing is CPU-bound
+    Python, so threads would not help)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(n_figures or cores, cores))
 
 
 def plot_report(
@@ -431,98 +432,145 @@ def plot_report(
     *,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    pool: PlotWorkers | None = None,
 ) -> list[Path]:
     """Draw overall success / precision / normalised-precision plots (``success.png`` ...) and,
     with ``attributes``, one three-panel figure per attribute (``attribute_<ATTR>.png``).
 
-    Figures are drawn by ``workers`` processes (default: one per core), each taking the next
-    figure from a shared queue and reusing one figure per layout (:func:`draw_figures`);
-    ``workers=1`` draws them all here. A figure's files do not depend on which process drew it
-    or what it drew before, so every path writes the same bytes (tested, also against a fresh
-    figure per spec, :func:`render_figure`). ``progress(done, total)`` is called after each figure.
+    Figures are drawn by ``workers`` processes (default: one per core), or by ``pool`` (started
+    earlier, e.g. while the report was computed), each taking the next figure when it is done
+    with one and reusing one figure per layout (:class:`_Sheet`); ``workers=1`` draws them all
+    here. A figure's files depend neither on the process that drew it nor on what it drew
+    before, so every path writes the same bytes (tested, also against a fresh figure per spec,
+    :func:`render_figure`). ``progress(done, total)`` is called after each figure.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     specs = figure_specs(report, attributes)
     total = len(specs)
-    workers = default_plot_workers(total) if workers is None else max(1, min(int(workers), total))
-    if workers == 1:
-        return draw_figures(specs, out, formats, done=(lambda i, _: progress(i + 1, total)) if progress else None)
-    files = _draw_in_processes(specs, out, formats, workers, progress)
-    return [path for i in range(total) for path in files[i]]
+    if pool is None:
+        workers = default_plot_workers(total) if workers is None else max(1, min(int(workers), total))
+        if workers == 1:
+            return draw_figures(specs, out, formats, done=(lambda i, _: progress(i + 1, total)) if progress else None)
+        with PlotWorkers(workers) as own:
+            return own.draw(specs, out, formats, progress)
+    return pool.draw(specs, out, formats, progress)
 
 
-def _draw_in_processes(specs, out: Path, formats, workers: int, progress) -> dict[int, list[Path]]:
-    """Run :func:`_worker` in ``workers`` processes; each sends ``(index, paths)`` per figure.
+class PlotWorkers:
+    """Processes that draw figures for :func:`plot_report`, each keeping its reusable figures
+    between figures. Start them early -- they import matplotlib and load its font while the
+    caller computes the report -- and close them when done (a context manager)."""
 
-    Processes are forked where the platform allows, after matplotlib is imported and its font
-    loaded here, so that no worker pays for either; elsewhere they are spawned.
-    """
-    import multiprocessing
-    from multiprocessing.connection import wait
+    def __init__(self, count: int | None = None):
+        import gc
+        import multiprocessing
 
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    if fork:
-        _warm_matplotlib()
-    context = multiprocessing.get_context("fork" if fork else "spawn")
-    queue = context.SimpleQueue()
-    # Three-panel figures first: a process that takes a short one last does not keep the rest waiting.
-    for i in sorted(range(len(specs)), key=lambda i: -len(specs[i].panels)):
-        queue.put(i)
-    for _ in range(workers):
-        queue.put(None)
-    processes, readers = [], []
-    files: dict[int, list[Path]] = {}
-    try:
-        for _ in range(workers):
-            reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_worker, args=(specs, queue, str(out), formats, writer), daemon=True)
-            process.start()
-            writer.close()  # the worker holds the only writer: its exit ends our reader
-            processes.append(process)
-            readers.append(reader)
-        while len(files) < len(specs):
-            if not readers:
-                codes = ", ".join(str(p.exitcode) for p in processes)
-                raise RuntimeError(f"plot workers stopped after {len(files)} of {len(specs)} figures (exit codes {codes})")
-            for reader in wait(readers):
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if fork else "spawn")
+        self.processes, self.conns = [], []
+        gc.freeze()  # forked workers then never touch (and copy) the caller's objects when collecting
+        try:
+            for _ in range(max(1, count or default_plot_workers())):
+                ours, theirs = context.Pipe()
+                process = context.Process(target=_serve, args=(theirs,), daemon=True, name="reasoningtrack-plots")
+                process.start()
+                theirs.close()  # the worker holds the only copy: its exit ends our end
+                self.processes.append(process)
+                self.conns.append(ours)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            gc.unfreeze()
+
+    def draw(self, specs, out: Path, formats, progress=None) -> list[Path]:
+        """Draw ``specs`` into ``out``: each worker is sent the next figure when it reports one."""
+        from multiprocessing.connection import wait
+
+        specs = list(specs)
+        for conn in self.conns:
+            conn.send(("job", specs, str(out), tuple(formats)))
+        # Three-panel figures first: a worker that takes a short one last does not keep the rest waiting.
+        todo = sorted(range(len(specs)), key=lambda i: -len(specs[i].panels))
+        files: dict[int, list[Path]] = {}
+        busy = list(self.conns)
+        while busy:
+            for conn in wait(busy):
                 try:
-                    index, result = reader.recv()
+                    message = conn.recv()
                 except EOFError:
-                    readers.remove(reader)
-                    continue
-                if isinstance(result, str):
-                    raise RuntimeError(f"drawing {specs[index].stem} failed in a worker process:\n{result}")
-                files[index] = [Path(p) for p in result]
-                if progress:
-                    progress(len(files), len(specs))
-    finally:
-        for process in processes:
+                    codes = ", ".join(str(p.exitcode) for p in self.processes)
+                    raise RuntimeError(
+                        f"a plot worker stopped after {len(files)} of {len(specs)} figures (exit codes {codes})"
+                    ) from None
+                if message[0] == "failed":
+                    raise RuntimeError(f"drawing {specs[message[1]].stem} failed in a worker process:\n{message[2]}")
+                if message[0] == "drawn":
+                    files[message[1]] = [Path(p) for p in message[2]]
+                    if progress:
+                        progress(len(files), len(specs))
+                if todo:
+                    conn.send(("draw", todo.pop(0)))
+                else:
+                    conn.send(("done",))
+                    busy.remove(conn)
+        return [path for i in range(len(specs)) for path in files[i]]
+
+    def close(self) -> None:
+        """Stop the workers (they finish the figure in hand only if asked to draw; here they exit)."""
+        for conn in self.conns:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+            conn.close()
+        for process in self.processes:
+            process.join(timeout=5)
             if process.is_alive():
                 process.terminate()
-            process.join()
-    return files
+                process.join()
+        self.conns, self.processes = [], []
+
+    def __enter__(self) -> PlotWorkers:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
-def _worker(specs, queue, out: str, formats, conn) -> None:
-    """Draw the figures named by ``queue`` until its ``None``, keeping one figure per layout."""
+def _serve(conn) -> None:
+    """A worker: draw the figures it is sent, job after job, until told to stop (``None``)."""
     import traceback
 
+    _warm_matplotlib()
     sheets: dict[tuple, _Sheet] = {}
-    index = None
+    specs, out, formats = [], ".", ()
     try:
-        while (index := queue.get()) is not None:
-            spec = specs[index]
-            sheet = sheets.get(_layout_key(spec)) or sheets.setdefault(_layout_key(spec), _Sheet(spec))
-            conn.send((index, [str(p) for p in sheet.save(spec, Path(out) / spec.stem, formats)]))
-    except Exception:
-        conn.send((index, traceback.format_exc()))
+        while (message := conn.recv()) is not None:
+            if message[0] == "job":
+                _, specs, out, formats = message
+                conn.send(("ready",))
+            elif message[0] == "draw":
+                index = message[1]
+                spec = specs[index]
+                key = _layout_key(spec)
+                try:
+                    sheet = sheets[key] if key in sheets else sheets.setdefault(key, _Sheet(spec))
+                    paths = sheet.save(spec, Path(out) / spec.stem, formats)
+                except Exception:
+                    sheets.pop(key, None)  # possibly half-updated
+                    conn.send(("failed", index, traceback.format_exc()))
+                else:
+                    conn.send(("drawn", index, [str(p) for p in paths]))
+    except (EOFError, KeyboardInterrupt):
+        pass  # the caller is gone or stopping
     finally:
         conn.close()
 
 
 def _warm_matplotlib() -> None:
-    """Import the Agg and PDF backends and load the default font once, here, before forking."""
+    """Import the Agg and PDF backends and load the default font (a worker does it once, first)."""
     from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
