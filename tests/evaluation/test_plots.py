@@ -29,7 +29,7 @@ def report(lasot_sequences, lasot_raw):
     return dataclasses.replace(full, trackers=trackers)
 
 
-def _savefig_reference(spec) -> np.ndarray:
+def _savefig_reference(spec):
     """The straightforward picture: a new pyplot figure, drawn and saved by ``savefig`` with the
     figure's own tight box (grown to whole pixels, as the fast path does)."""
     plt = plots._pyplot()
@@ -50,7 +50,8 @@ def _savefig_reference(spec) -> np.ndarray:
         fig.savefig(buffer, format="png", bbox_inches=box, dpi=150)
     finally:
         plt.close(fig)
-    return np.asarray(Image.open(buffer).convert("RGBA"))
+    image = Image.open(buffer)
+    return np.asarray(image.convert("RGBA")), image.info
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +73,12 @@ def test_reused_figures_draw_what_fresh_figures_and_savefig_draw(report, serial,
     for a, b in zip(serial, fresh):
         assert a.read_bytes() == b.read_bytes(), a.name
     for spec, png in zip(specs, serial[::2]):
-        got = np.asarray(Image.open(png).convert("RGBA"))
-        expected = _savefig_reference(spec)
+        image = Image.open(png)
+        got = np.asarray(image.convert("RGBA"))
+        expected, info = _savefig_reference(spec)
         assert got.shape == expected.shape, spec.stem
         assert np.array_equal(got, expected), spec.stem
+        assert image.mode == "RGBA" and image.info == info  # matplotlib's chunks: software text, 150 dpi
     assert serial[1].read_bytes()[:4] == b"%PDF"
 
 
