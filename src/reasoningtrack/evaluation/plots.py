@@ -231,8 +231,8 @@ class _Sheet:
     """One reusable figure for every spec of one layout (:func:`_layout_key`): the frame (axes,
     ticks, labels, grid) is drawn once on Agg and kept as pixels; each spec then restores those
     pixels and draws only its own artists over them, in the order a full drawing uses, so the
-    PNG equals a fresh figure's pixel for pixel. The PDF is a full vector drawing of the same
-    figure (vector output cannot reuse pixels)."""
+    PNG equals a fresh figure's pixel for pixel. The PDF is a full drawing of the figure in which
+    each axis replays its recorded output (:class:`_Replay`), byte for byte a fresh figure's."""
 
     def __init__(self, spec: FigureSpec):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -246,13 +246,14 @@ class _Sheet:
             _fix_ticks(ax)
             for axis in (ax.xaxis, ax.yaxis):
                 axis.draw = _Replay(axis)  # this figure's axes only
-            for artist in (*ax.spines.values(), ax.title, ax._left_title, ax._right_title):
+            for artist in (*ax.spines.values(), ax.title):  # (the empty side titles draw nothing)
                 artist.set_animated(True)  # drawn after the curves, so not part of the kept frame
         self.fig.set_dpi(_PNG_DPI)
         self.background = None
         self.frame_boxes: list | None = None  # per axes: its axes box and its axis boxes (fixed)
         self.title_y: dict | None = None
         self.foreground: list = []
+        self.suptitle = None
 
     def show(self, spec: FigureSpec) -> None:
         """Replace the curves, titles and legends by ``spec``'s."""
@@ -269,7 +270,8 @@ class _Sheet:
                 # pinned, so that later drawings skip measuring the tick labels again to find it.
                 ax.set_title(panel.title, fontsize=10, y=self.title_y[ax])
         if spec.suptitle:
-            self.fig.suptitle(spec.suptitle).set_animated(True)
+            self.suptitle = self.fig.suptitle(spec.suptitle)
+            self.suptitle.set_animated(True)
 
     def draw_png(self):
         """Draw on Agg (the frame once, then from its pixels); returns the renderer."""
@@ -279,7 +281,7 @@ class _Sheet:
             self.background = self.canvas.copy_from_bbox(self.fig.bbox)
             self.title_y = {ax: ax.title.get_position()[1] for ax in self.axes}
             self.frame_boxes = [
-                [ax.get_window_extent(renderer)] + [b for b in (a.get_tightbbox(renderer) for a in ax._axis_map.values()) if b]
+                [ax.get_window_extent(renderer)] + [b for b in (a.get_tightbbox(renderer) for a in (ax.xaxis, ax.yaxis)) if b]
                 for ax in self.axes
             ]
         else:
@@ -312,11 +314,12 @@ class _Sheet:
         boxes = [a.get_tightbbox(renderer) for a in fig.get_children() if a not in fig.axes and a.get_visible() and a.get_in_layout()]
         for ax, frame in zip(self.axes, self.frame_boxes):
             parts = list(frame)
-            parts += [t.get_window_extent(renderer) for t in (ax.title, ax._left_title, ax._right_title) if t.get_visible()]
+            if ax.title.get_visible():  # (the empty side titles have empty boxes, which are left out)
+                parts.append(ax.title.get_window_extent(renderer))
             for artist in ax.get_default_bbox_extra_artists():
                 box = artist.get_tightbbox(renderer)
-                if box is not None and box._is_finite():
-                    parts.append(box)
+                if box is not None and (box.width > 0 or box.height > 0) and box.width < np.inf and box.height < np.inf:
+                    parts.append(box)  # matplotlib's Bbox._is_finite
             boxes.append(Bbox.union([b for b in parts if b.width != 0 or b.height != 0]))
         boxes = [b for b in boxes if b is not None and np.isfinite(b.width) and np.isfinite(b.height) and (b.width != 0 or b.height != 0)]
         return TransformedBbox(Bbox.union(boxes), fig.dpi_scale_trans.inverted())
@@ -324,7 +327,7 @@ class _Sheet:
     def _save_vector(self, path: Path, fmt: str, tight) -> None:
         from matplotlib.transforms import Bbox
 
-        suptitle = self.fig._suptitle
+        suptitle = self.suptitle
         if suptitle is not None:
             suptitle.set_animated(False)  # a saving figure skips its own animated artists
         try:
@@ -338,8 +341,8 @@ class _Sheet:
 class _Replay:
     """An axis's ``draw`` for vector output: the renderer calls of its first drawing per figure
     geometry are recorded and replayed after that (its ticks, labels and limits never change in
-    a :class:`_Sheet`, and laying them out is most of a PDF's cost). Any change of output type,
-    resolution or figure placement is drawn afresh; raster output is always drawn afresh."""
+    a :class:`_Sheet`, and laying them out is most of a PDF's cost). A new resolution or figure
+    placement is recorded afresh; output other than PDF is always drawn afresh."""
 
     def __init__(self, artist):
         self.artist = artist
@@ -479,6 +482,7 @@ def plot_report(
         workers = default_plot_workers(total) if workers is None else max(1, min(int(workers), total))
         if workers == 1:
             return draw_figures(specs, out, formats, done=(lambda i, _: progress(i + 1, total)) if progress else None)
+        _warm_matplotlib()  # once here rather than in every worker: forked workers inherit it
         with PlotWorkers(workers) as own:
             return own.draw(specs, out, formats, progress)
     return pool.draw(specs, out, formats, progress)
@@ -597,7 +601,8 @@ def _serve(conn) -> None:
 
 
 def _warm_matplotlib() -> None:
-    """Import the Agg and PDF backends and load the default font (a worker does it once, first)."""
+    """Import the Agg and PDF backends and load the default font (a worker does it first; a no-op
+    when already done, e.g. in a worker forked after the caller did it)."""
     from matplotlib.backends import backend_agg, backend_pdf  # noqa: F401
     from matplotlib.font_manager import FontProperties, findfont, get_font
 
