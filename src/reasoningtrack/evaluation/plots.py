@@ -491,7 +491,10 @@ def plot_report(
 class PlotWorkers:
     """Processes that draw figures for :func:`plot_report`, each keeping its reusable figures
     between figures. Start them early -- they import matplotlib and load its font while the
-    caller computes the report -- and close them when done (a context manager)."""
+    caller computes the report -- and close them when done (a context manager).
+
+    Where processes can be forked, one process imports matplotlib and forks the other workers
+    from itself, so the import is paid once, not once per worker."""
 
     def __init__(self, count: int | None = None):
         import gc
@@ -499,21 +502,27 @@ class PlotWorkers:
 
         fork = "fork" in multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("fork" if fork else "spawn")
-        self.processes, self.conns = [], []
+        pipes = [context.Pipe() for _ in range(max(1, count or default_plot_workers()))]
+        self.conns = [ours for ours, _ in pipes]
+        theirs = [end for _, end in pipes]
+        self.processes = []
+        if fork:
+            starts = [(_fork_workers, (theirs, self.conns))]
+        else:
+            starts = [(_serve, (end,)) for end in theirs]
         gc.freeze()  # forked workers then never touch (and copy) the caller's objects when collecting
         try:
-            for _ in range(max(1, count or default_plot_workers())):
-                ours, theirs = context.Pipe()
-                process = context.Process(target=_serve, args=(theirs,), daemon=True, name="reasoningtrack-plots")
+            for target, args in starts:
+                process = context.Process(target=target, args=args, daemon=True, name="reasoningtrack-plots")
                 process.start()
-                theirs.close()  # the worker holds the only copy: its exit ends our end
                 self.processes.append(process)
-                self.conns.append(ours)
         except BaseException:
             self.close()
             raise
         finally:
             gc.unfreeze()
+            for end in theirs:
+                end.close()  # the workers hold the only copies: a worker's exit ends our end
 
     def draw(self, specs, out: Path, formats, progress=None) -> list[Path]:
         """Draw ``specs`` into ``out``: each worker is sent the next figure when it reports one."""
@@ -568,6 +577,35 @@ class PlotWorkers:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _fork_workers(conns, callers_ends) -> None:
+    """The first worker: import matplotlib, fork one more worker per further pipe end, serve the
+    first one, then wait for the others."""
+    import gc
+
+    for end in callers_ends:
+        end.close()  # so that a worker sees the end of its pipe if the caller dies
+    _warm_matplotlib()
+    gc.freeze()
+    children = []
+    for i, conn in enumerate(conns[1:], start=1):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                for j, other in enumerate(conns):
+                    if j != i:
+                        other.close()
+                _serve(conn)
+                code = 0
+            finally:
+                os._exit(code)
+        children.append(pid)
+        conn.close()
+    _serve(conns[0])
+    for pid in children:
+        os.waitpid(pid, 0)
 
 
 def _serve(conn) -> None:
