@@ -539,7 +539,7 @@ class PlotWorkers:
             for conn in wait(busy):
                 try:
                     message = conn.recv()
-                except EOFError:
+                except (EOFError, OSError):
                     codes = ", ".join(str(p.exitcode) for p in self.processes)
                     raise RuntimeError(
                         f"a plot worker stopped after {len(files)} of {len(specs)} figures (exit codes {codes})"
