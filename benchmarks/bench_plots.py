@@ -11,7 +11,8 @@ round after one untimed warm-up of each (imports, font cache):
   straightforward reference the tests compare with);
 - ``fresh N``: the same in N forked processes (what ``plot_report`` did before reuse);
 - ``reuse 1``: ``plot_report(workers=1)``: one figure per layout, its frame kept as pixels;
-- ``reuse N``: ``plot_report()``'s default (N worker processes taking figures from a queue).
+- ``reuse N``: ``plot_report()``'s default (N worker processes, each sent the next figure when
+  it is done with one).
 
 Prints the medians of the wall time and of the CPU time (this process + its children), the
 ratios, and checks that every path wrote the same files byte for byte. With ``--cli`` it also
