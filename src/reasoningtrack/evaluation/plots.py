@@ -525,7 +525,10 @@ class PlotWorkers:
                         f"a plot worker stopped after {len(files)} of {len(specs)} figures (exit codes {codes})"
                     ) from None
                 if message[0] == "failed":
-                    raise RuntimeError(f"drawing {specs[message[1]].stem} failed in a worker process:\n{message[2]}")
+                    _, index, trace, exc = message
+                    error = exc if exc is not None else RuntimeError(trace.strip().splitlines()[-1])
+                    error.add_note(f"(raised drawing {specs[index].stem} in a plot worker process:\n{trace.rstrip()})")
+                    raise error
                 if message[0] == "drawn":
                     files[message[1]] = [Path(p) for p in message[2]]
                     if progress:
@@ -566,26 +569,39 @@ def _fork_workers(conns, callers_ends) -> None:
 
     for end in callers_ends:
         end.close()  # so that a worker sees the end of its pipe if the caller dies
-    _warm_matplotlib()
-    gc.freeze()
     children = []
-    for i, conn in enumerate(conns[1:], start=1):
-        pid = os.fork()
-        if pid == 0:
-            code = 1
-            try:
-                for j, other in enumerate(conns):
-                    if j != i:
-                        other.close()
-                _serve(conn)
-                code = 0
-            finally:
-                os._exit(code)
-        children.append(pid)
-        conn.close()
-    _serve(conns[0])
-    for pid in children:
-        os.waitpid(pid, 0)
+    try:
+        _warm_matplotlib()
+        gc.freeze()
+        for i, conn in enumerate(conns[1:], start=1):
+            pid = os.fork()
+            if pid == 0:
+                _forked_worker(conns, i)
+            children.append(pid)
+            conn.close()
+        _serve(conns[0])
+    except KeyboardInterrupt:
+        pass  # the caller is stopping too
+    finally:
+        for pid in children:
+            os.waitpid(pid, 0)
+
+
+def _forked_worker(conns, index: int) -> None:
+    """Serve ``conns[index]`` in a process made by ``os.fork``, which must end with ``os._exit``."""
+    import traceback
+
+    code = 1
+    try:
+        for i, other in enumerate(conns):
+            if i != index:
+                other.close()
+        _serve(conns[index])
+        code = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(code)
 
 
 def _serve(conn) -> None:
@@ -607,15 +623,26 @@ def _serve(conn) -> None:
                 try:
                     sheet = sheets[key] if key in sheets else sheets.setdefault(key, _Sheet(spec))
                     paths = sheet.save(spec, Path(out) / spec.stem, formats)
-                except Exception:
+                except Exception as exc:
                     sheets.pop(key, None)  # possibly half-updated
-                    conn.send(("failed", index, traceback.format_exc()))
+                    conn.send(("failed", index, traceback.format_exc(), _picklable(exc)))
                 else:
                     conn.send(("drawn", index, [str(p) for p in paths]))
-    except (EOFError, KeyboardInterrupt):
-        pass  # the caller is gone or stopping
+    except (EOFError, OSError, KeyboardInterrupt):
+        pass  # the caller is gone (a closed or broken pipe) or stopping
     finally:
         conn.close()
+
+
+def _picklable(exc: Exception) -> Exception | None:
+    """``exc`` if it survives a trip through pickle (so the caller can raise it), else None."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return None
+    return exc
 
 
 def _warm_matplotlib() -> None:
