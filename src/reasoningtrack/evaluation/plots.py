@@ -249,8 +249,8 @@ class _Sheet:
                 # Where the first drawing placed the title (above the axes whatever its text):
                 # pinned, so that later drawings skip measuring the tick labels again to find it.
                 ax.set_title(panel.title, fontsize=10, y=self.title_y[ax])
-        if spec.suptitle:
-            self.suptitle = self.fig.suptitle(spec.suptitle)
+        if spec.suptitle or self.suptitle is not None:  # (an empty one draws and measures as none)
+            self.suptitle = self.fig.suptitle(spec.suptitle or "")
             self.suptitle.set_animated(True)
 
     def draw_png(self):
