@@ -58,6 +58,7 @@ VARIANTS = {
     "fp32-sdpa": Variant("fp32-sdpa", torch.float32, "sdpa", False),
     "fp32-fast": Variant("fp32-fast", torch.float32, "sdpa", False, "fast"),
     "fp32-ort": Variant("fp32-ort", torch.float32, "explicit", False, "onnxruntime"),
+    "fp32-ort-spin": Variant("fp32-ort-spin", torch.float32, "explicit", False, "onnxruntime"),
     "bf16": Variant("bf16", torch.bfloat16, "sdpa", False),
     "bf16-fast": Variant("bf16-fast", torch.bfloat16, "sdpa", False, "fast"),
     "fp16": Variant("fp16", torch.float16, "sdpa", False),
@@ -122,6 +123,11 @@ class VariantBench:
         self.tracker = DUTrackBackbone(net, tokenizer, tracker_config_for(net.cfg), device=device,
                                        dtype=variant.dtype, compile=variant.compile, kernels=variant.kernels)
         self.model = self.tracker.net
+        if variant.name.endswith("-spin"):  # ONNX Runtime's default thread behaviour, for comparison
+            from reasoningtrack.trackers.dutrack.onnxrt import OnnxDUTrack
+
+            self.tracker._engine = OnnxDUTrack(self.model, spin=True)
+            self.tracker._forward = self.tracker._engine.forward_tokens
         engine = self.tracker._engine.forward if self.tracker._engine is not None else self.model
         self.forward = torch.compile(engine, dynamic=False) if variant.compile else engine
         gen = torch.Generator().manual_seed(1)

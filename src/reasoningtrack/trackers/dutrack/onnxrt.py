@@ -67,9 +67,10 @@ def export_forward(net: DUTrackNet) -> bytes:
 
 class OnnxDUTrack:
     """What :class:`~.tracker.DUTrackBackbone` calls (:meth:`template_tokens`, :meth:`forward_tokens`),
-    with the per-frame network in an ONNX Runtime session on ``threads`` threads (default: torch's)."""
+    with the per-frame network in an ONNX Runtime session on ``threads`` threads (default: torch's).
+    ``spin``: let idle worker threads spin (ONNX Runtime's default) rather than sleep."""
 
-    def __init__(self, net: DUTrackNet, threads: int | None = None):
+    def __init__(self, net: DUTrackNet, threads: int | None = None, spin: bool = False):
         try:
             import onnxruntime
         except ImportError as exc:
@@ -86,6 +87,13 @@ class OnnxDUTrack:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
+        # Idle workers sleep instead of spinning: in track() the crops, normalisation and template
+        # conv stages run between two session calls and spinning workers compete for the cores.
+        # Measured on the shared 2-core machine: track() 1.85x the plain path without spinning and
+        # 1.63x with it (one run, load 2.2-3.6); within noise of each other at load 2-3
+        # (benchmarks/bench_dutrack.py --variants fp32,fp32-ort,fp32-ort-spin). An assumption
+        # for idle machines, where the difference was not measured.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
         self.session = onnxruntime.InferenceSession(export_forward(net), options, providers=["CPUExecutionProvider"])
 
     def template_tokens(self, templates: Tensor) -> Tensor:
