@@ -57,7 +57,8 @@ class DUTrackOptions(Config):
     within 1e-4 px); measured 1.07x the forward and 1.11x ``track()`` on an idle 2-core CPU
     (docs/dutrack.md), too little to give up bit-exactness by default. ``onnxruntime``: the
     per-frame network exported from the plain module and run by ONNX Runtime (CPU, float32; extra
-    ``reasoningtrack[onnx]``; exported once when the backbone is built; same tolerances as fast)."""
+    ``reasoningtrack[onnx]``; exported once when the backbone is built, ~6 s and ~1 GB more memory
+    for dutrack-256; same tolerances as fast; 1.2-1.3x the plain path on this 2-core CPU)."""
     strict: bool = True
     random_init: bool = False
     """Random weights, no checkpoint: only for speed measurements."""
