@@ -72,6 +72,7 @@ class OnnxDUTrack:
 
     def __init__(self, net: DUTrackNet, threads: int | None = None, spin: bool = False):
         try:
+            import onnx  # noqa: F401  (torch's exporter writes the graph with it)
             import onnxruntime
         except ImportError as exc:
             raise BackboneError(
