@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence as Seq
 
@@ -100,6 +101,17 @@ def _sequences_of(dataset_or_sequences) -> tuple[list[Sequence], str, tuple[str,
     return seqs, bench, tuple(attrs)
 
 
+@dataclass
+class _FolderWork:
+    """One results folder in one evaluation: its files, what the cache had, what is left."""
+
+    paths: Mapping[str, Path]
+    scored: dict[str, ScoredSequence] = field(default_factory=dict)
+    todo: list[Sequence] = field(default_factory=list)
+    files: dict[str, tuple[str, os.stat_result]] = field(default_factory=dict)
+    cache: ScoreCache | None = None
+
+
 class _Scoring:
     """Scores trackers' results on the evaluated sequences of one evaluation: what the ground
     truth alone decides is shared by all trackers, and (with a cache folder) unchanged result
@@ -113,39 +125,44 @@ class _Scoring:
             self.code = scoring_code_digest()
             self.truths = {s.name: truth_digest(s.ground_truth, s.absent) for s in sequences}
 
-    def score_folder(self, tracker: str, folder, paths: Mapping[str, Path]) -> dict[str, ScoredSequence]:
-        """Every evaluated sequence of a results folder (``paths``: its resolved files)."""
-        cache = None
+    def lookup(self, folder, paths: Mapping[str, Path]) -> "_FolderWork":
+        """A results folder's evaluated sequences served from the cache, and those left to score
+        (``paths``: its resolved files)."""
+        work = _FolderWork(paths)
         if self.cache_dir is not None:
-            cache = ScoreCache(self.cache_dir, folder, self.protocol, self.first_row, self.code)
-        out: dict[str, ScoredSequence] = {}
-        todo: list[Sequence] = []
-        files: dict[str, tuple[str, os.stat_result]] = {}
+            work.cache = ScoreCache(self.cache_dir, folder, self.protocol, self.first_row, self.code)
         for s in self.sequences:
-            if cache is not None:
+            if work.cache is not None:
                 name = os.path.abspath(paths[s.name])
                 try:
                     stat = os.stat(name)  # before reading: a later change can only cause a miss
                 except OSError:
                     stat = None
                 if stat is not None:
-                    files[s.name] = (name, stat)
-                    hit = cache.lookup(s.name, name, stat, self.truths[s.name])
+                    work.files[s.name] = (name, stat)
+                    hit = work.cache.lookup(s.name, name, stat, self.truths[s.name])
                     if hit is not None:
-                        out[s.name] = hit
+                        work.scored[s.name] = hit
                         continue
-            todo.append(s)
-        if todo:
+            work.todo.append(s)
+        return work
+
+    def score_folder(self, tracker: str, work: "_FolderWork") -> dict[str, ScoredSequence]:
+        """Every evaluated sequence of a results folder: :meth:`lookup`'s, and the rest read and
+        scored now (and stored in the cache)."""
+        out = dict(work.scored)
+        if work.todo:
             read_at = time.time_ns()
-            boxes = read_boxes_many([paths[s.name] for s in todo], first_row=self.first_row,
+            boxes = read_boxes_many([work.paths[s.name] for s in work.todo], first_row=self.first_row,
                                     cache_dir=self.cache_dir)
-            fresh = self._score(tracker, todo, dict(zip((s.name for s in todo), boxes)))
+            fresh = self._score(tracker, work.todo, dict(zip((s.name for s in work.todo), boxes)))
             out.update(fresh)
-            if cache is not None:
+            if work.cache is not None:
                 for name, scored in fresh.items():
-                    if name in files:
-                        cache.store(name, files[name][0], files[name][1], self.truths[name], scored, read_at)
-                cache.save()
+                    if name in work.files:
+                        file, stat = work.files[name]
+                        work.cache.store(name, file, stat, self.truths[name], scored, read_at)
+                work.cache.save()
         return out
 
     def score_arrays(self, tracker: str, source: Mapping[str, np.ndarray]) -> dict[str, ScoredSequence]:
@@ -263,18 +280,22 @@ def evaluate_trackers(
     cache_dir = default_cache_dir() if cache_dir == "default" else cache_dir
     scoring = _Scoring(evaluated, proto, first_row, cache_dir)
 
-    def score(tracker: str) -> TrackerReport:
+    # The cache first (cheap, Python-bound: no threads), then what is left to read and score.
+    work = {t: scoring.lookup(source, located[t][0]) for t, source in results.items() if not isinstance(source, Mapping)}
+
+    def score(tracker: str) -> dict[str, ScoredSequence]:
         source = results[tracker]
         if isinstance(source, Mapping):
-            scored = scoring.score_arrays(tracker, source)
-        else:
-            scored = scoring.score_folder(tracker, source, located[tracker][0])
-        return _tracker_report(tracker, evaluated, scored, proto, attribute_names)
+            return scoring.score_arrays(tracker, source)
+        return scoring.score_folder(tracker, work[tracker])
 
-    # Trackers are read and scored in threads: parsing (the C readers) and the numpy work release
-    # the GIL, so a 2-core machine scores two trackers at once.
-    with ThreadPoolExecutor(max_workers=_workers(len(results))) as pool:
-        trackers = dict(zip(results, pool.map(score, results)))
+    # Trackers with files to read are scored in threads: parsing (the C readers) and the numpy
+    # work release the GIL, so a 2-core machine scores two trackers at once.
+    busy = [t for t in results if t not in work or work[t].todo]
+    with ThreadPoolExecutor(max_workers=_workers(len(busy))) as pool:
+        scored = dict(zip(busy, pool.map(score, busy))) if len(busy) > 1 else {t: score(t) for t in busy}
+    trackers = {t: _tracker_report(t, evaluated, scored[t] if t in scored else score(t), proto, attribute_names)
+                for t in results}
     report = Report(
         benchmark=bench,
         protocol=proto,
