@@ -54,15 +54,17 @@ def test_browser_upload_draw_run_download_matches_track(demo_url, crossing_clip,
         interval = page.locator("#rt-interval input")
         interval.fill("10")
         interval.press("Tab")
+        expect(interval).to_have_value("10")
         page.click("#rt-run")
         expect(page.locator("#rt-stats")).to_contain_text("frame", timeout=30_000)
         page.screenshot(path=str(artifacts / "demo-running.png"))
         expect(page.locator("#rt-status")).to_contain_text("done:", timeout=60_000)
 
-        events = page.locator("#rt-events .rt-event")
-        assert events.count() == 3  # interval 10 on 40 frames: frames 10, 20, 30
-        assert page.locator("#rt-events .rt-event img").count() == 6  # template + current per call
-        assert page.locator("#rt-timeline .rt-tl-mark").count() == 3
+        # The outputs of one update can reach the DOM a moment apart: wait for them (retrying
+        # assertions) rather than counting once right after the status changed.
+        expect(page.locator("#rt-events .rt-event")).to_have_count(3, timeout=10_000)  # interval 10 on 40 frames: 10, 20, 30
+        expect(page.locator("#rt-events .rt-event img")).to_have_count(6, timeout=10_000)  # template + current per call
+        expect(page.locator("#rt-timeline .rt-tl-mark")).to_have_count(3, timeout=10_000)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(artifacts / "demo-done.png"))
         page.screenshot(path=str(artifacts / "demo-done-full.png"), full_page=True)
