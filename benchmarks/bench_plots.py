@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_evaluate import TRACKERS, default_shared_data, extract  # noqa: E402
+from bench_evaluate_cli import timed  # noqa: E402
 
 
 def _cpu() -> float:
@@ -58,15 +59,6 @@ def _fresh(specs, out: Path, workers: int) -> list[Path]:
         return [p for spec in specs for p in render_figure(spec, out)]
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
         return [p for paths in pool.map(render_figure, specs, [out] * len(specs)) for p in paths]
-
-
-def _timed_run(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _report(samples: dict[str, list[tuple[float, float]]], rounds: int) -> dict[str, tuple[float, float]]:
@@ -141,7 +133,7 @@ def _time_cli(tmp_path: Path, annos: Path, results: Path, rounds: int) -> None:
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in commands}
     for r in range(rounds):
         for label, cmd in commands.items():
-            wall, cpu = _timed_run(cmd, env)
+            wall, cpu = timed(cmd, env)
             samples[label].append((wall, cpu))
             print(f"round {r + 1}: {label:16s} {wall:6.2f} s wall {cpu:6.2f} s CPU", flush=True)
     med = _report(samples, rounds)

@@ -278,6 +278,8 @@ def evaluate_trackers(
         raise EvaluationError("no sequence left to evaluate: every sequence is missing from some tracker's results")
 
     cache_dir = default_cache_dir() if cache_dir == "default" else cache_dir
+    if all(isinstance(source, Mapping) for source in results.values()):
+        cache_dir = None  # in-memory results are never cached: no ground truth to hash
     scoring = _Scoring(evaluated, proto, first_row, cache_dir)
 
     # The cache first (cheap, Python-bound: no threads), then what is left to read and score.
@@ -292,10 +294,11 @@ def evaluate_trackers(
     # Trackers with files to read are scored in threads: parsing (the C readers) and the numpy
     # work release the GIL, so a 2-core machine scores two trackers at once.
     busy = [t for t in results if t not in work or work[t].todo]
-    with ThreadPoolExecutor(max_workers=_workers(len(busy))) as pool:
-        scored = dict(zip(busy, pool.map(score, busy))) if len(busy) > 1 else {t: score(t) for t in busy}
-    trackers = {t: _tracker_report(t, evaluated, scored[t] if t in scored else score(t), proto, attribute_names)
-                for t in results}
+    scored = {t: score(t) for t in results if t not in busy or len(busy) == 1}
+    if len(busy) > 1:
+        with ThreadPoolExecutor(max_workers=_workers(len(busy))) as pool:
+            scored.update(zip(busy, pool.map(score, busy)))
+    trackers = {t: _tracker_report(t, evaluated, scored[t], proto, attribute_names) for t in results}
     report = Report(
         benchmark=bench,
         protocol=proto,
